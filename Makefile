@@ -1,0 +1,51 @@
+# finsam-warehouse: the two commands are `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-stamp
+DATA_DIR ?= data
+LANDING_DIR ?= $(DATA_DIR)/landing
+UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.lock)
+DBT_INPUTS := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+
+.PHONY: setup run test ui lock clean
+
+## setup: create .venv and install the pinned project (a no-op in seconds when nothing changed)
+setup: $(STAMP) dbt_project/target/manifest.json
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -r requirements.lock
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode --no-deps -e .
+	@touch $(STAMP)
+	@echo "setup: .venv ready (pinned by requirements.lock)"
+
+dbt_project/target/manifest.json: $(STAMP) $(DBT_INPUTS)
+	@$(PY) -c "from pipelines.transform.project import ensure_manifest; ensure_manifest()"
+	@touch $@
+
+## run: setup, demo exports into an empty landing dir, one refresh, a summary
+run: setup
+	@if [ -z "$$(ls -A $(LANDING_DIR) 2>/dev/null)" ]; then \
+		echo "run: landing dir $(LANDING_DIR) is empty: writing the demo exports"; \
+		$(VENV)/bin/finsam demo-data --out $(LANDING_DIR); \
+	fi
+	@$(VENV)/bin/finsam refresh --data-dir $(DATA_DIR) --landing $(LANDING_DIR)
+
+## test: setup, then the whole test suite
+test: setup
+	@$(VENV)/bin/python -m pytest -q
+
+## ui: Dagster's webserver and daemon on http://127.0.0.1:3000 with the same instance as the CLI
+ui: setup
+	@mkdir -p $(DATA_DIR)/dagster_home && cp -n dagster.yaml $(DATA_DIR)/dagster_home/dagster.yaml 2>/dev/null || true
+	DAGSTER_HOME=$(abspath $(DATA_DIR))/dagster_home FINSAM_DATA_DIR=$(abspath $(DATA_DIR)) $(VENV)/bin/dagster dev -w workspace.yaml
+
+## lock: re-resolve every version together after changing pyproject.toml or constraints.in
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra dev -c constraints.in -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf $(DATA_DIR) dbt_project/target $(STAMP)

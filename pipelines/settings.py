@@ -1,0 +1,112 @@
+"""The one place where paths, dates and secrets come from.
+
+Each setting is taken from a CLI flag (the CLI writes it into the environment before
+Dagster starts), then the `FINSAM_*` environment variable, then a default. Every other
+module asks `get_settings()` and never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SOURCES_SPEC_DIR = Path(__file__).resolve().parent / "sources"
+
+# The demo key is public (it is in this file); it exists so that `make run` works out of the
+# box on synthetic data. Real data must be pseudonymised with a secret key.
+DEMO_PSEUDONYM_KEY = "finsam-warehouse-demo-key-not-secret"
+
+ENV_LANDING_DIR = "FINSAM_LANDING_DIR"
+ENV_DATA_DIR = "FINSAM_DATA_DIR"
+ENV_AS_OF = "FINSAM_AS_OF"
+ENV_PSEUDONYM_KEY = "FINSAM_PSEUDONYM_KEY"
+ENV_PSEUDONYM_KEY_FILE = "FINSAM_PSEUDONYM_KEY_FILE"
+ENV_SUPPRESSION_THRESHOLD = "FINSAM_SUPPRESSION_THRESHOLD"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    data_dir: Path
+    as_of: dt.date
+    pseudonym_key: bytes
+    using_demo_key: bool
+    # Reports show counts below this as "<N" (small-number suppression), see README.
+    suppression_threshold: int
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def bi_path(self) -> Path:
+        return self.data_dir / "bi.duckdb"
+
+    @property
+    def bi_parquet_dir(self) -> Path:
+        return self.data_dir / "bi"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    @property
+    def validation_dir(self) -> Path:
+        return self.data_dir / "validation"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.data_dir / "docs"
+
+
+def _read_key() -> tuple[bytes, bool]:
+    key = os.environ.get(ENV_PSEUDONYM_KEY)
+    if key:
+        return key.encode("utf-8"), False
+    key_file = os.environ.get(ENV_PSEUDONYM_KEY_FILE)
+    if key_file:
+        return Path(key_file).read_bytes().strip(), False
+    return DEMO_PSEUDONYM_KEY.encode("utf-8"), True
+
+
+def get_settings() -> Settings:
+    data_dir = Path(os.environ.get(ENV_DATA_DIR) or "data").resolve()
+    landing_dir = Path(os.environ.get(ENV_LANDING_DIR) or data_dir / "landing").resolve()
+    as_of_text = os.environ.get(ENV_AS_OF)
+    as_of = dt.date.fromisoformat(as_of_text) if as_of_text else dt.date.today()
+    key, using_demo_key = _read_key()
+    threshold = int(os.environ.get(ENV_SUPPRESSION_THRESHOLD) or 3)
+    return Settings(
+        landing_dir=landing_dir,
+        data_dir=data_dir,
+        as_of=as_of,
+        pseudonym_key=key,
+        using_demo_key=using_demo_key,
+        suppression_threshold=threshold,
+    )
+
+
+def warn_if_demo_key(settings: Settings) -> None:
+    if settings.using_demo_key:
+        log.warning(
+            "Pseudonymising with the PUBLIC DEMO KEY. Fine for demo data; for real data set "
+            "%s or %s (see README, 'Pseudonymisation key').",
+            ENV_PSEUDONYM_KEY,
+            ENV_PSEUDONYM_KEY_FILE,
+        )

@@ -1,0 +1,102 @@
+"""The nightly schedule and the landing sensor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from dagster._utils.schedules import cron_string_iterator
+
+from pipelines.automation import NIGHTLY_CRON, TIMEZONE, build_automation
+
+STOCKHOLM = ZoneInfo(TIMEZONE)
+
+
+@pytest.fixture()
+def automation():
+    job = dg.define_asset_job("refresh", selection=dg.AssetSelection.all())
+    return build_automation(job)
+
+
+def _ticks(start_local: dt.datetime, n: int) -> list[dt.datetime]:
+    it = cron_string_iterator(start_local.timestamp(), NIGHTLY_CRON, TIMEZONE)
+    return [next(it).astimezone(STOCKHOLM) for _ in range(n)]
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        dt.date(2026, 11, 23),  # an ordinary day
+        dt.date(2026, 3, 28),  # the night before clocks go forward (29 March 2026)
+        dt.date(2026, 10, 24),  # the night before clocks go back (25 October 2026)
+    ],
+)
+def test_schedule_ticks_once_a_day_at_0430_stockholm_across_dst(automation, day):
+    schedule, _ = automation
+    assert schedule.cron_schedule == "30 4 * * *"
+    assert schedule.execution_timezone == "Europe/Stockholm"
+    start = dt.datetime.combine(day, dt.time(12, 0), tzinfo=STOCKHOLM)
+    ticks = _ticks(start, 3)
+    assert [t.date() for t in ticks] == [day + dt.timedelta(days=i) for i in (1, 2, 3)]
+    assert all((t.hour, t.minute) == (4, 30) for t in ticks)
+    # exactly 24 h apart in local wall time, but 23 h or 25 h of real time across a DST change
+    utc_gaps = {(b - a).total_seconds() / 3600 for a, b in zip(ticks, ticks[1:])}
+    assert utc_gaps <= {23.0, 24.0, 25.0}
+
+
+def test_schedule_on_dst_days_uses_local_time(automation):
+    spring = _ticks(dt.datetime(2026, 3, 28, 12, tzinfo=STOCKHOLM), 1)[0]
+    autumn = _ticks(dt.datetime(2026, 10, 24, 12, tzinfo=STOCKHOLM), 1)[0]
+    assert spring.astimezone(dt.timezone.utc).hour == 2  # CEST = UTC+2
+    assert autumn.astimezone(dt.timezone.utc).hour == 3  # CET = UTC+1
+
+
+def _evaluate(sensor, cursor):
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(cursor=cursor, instance=instance)
+        result = sensor(context)
+        return result, context.cursor
+
+
+def test_sensor_requests_runs_for_new_and_changed_files_only(automation, tmp_path, monkeypatch):
+    _, sensor = automation
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
+    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
+
+    result, cursor = _evaluate(sensor, None)
+    assert isinstance(result, dg.SkipReason)
+
+    (landing / "budget_2026-01-10.csv").write_text("År;Förbund\n", encoding="utf-8")
+    (landing / ".hidden.csv").write_text("ignored", encoding="utf-8")
+    (landing / "notes.pdf").write_text("ignored", encoding="utf-8")
+    first, cursor = _evaluate(sensor, cursor)
+    assert isinstance(first, dg.RunRequest)
+    assert first.tags["finsam/files"] == "budget_2026-01-10.csv"
+    assert set(json.loads(cursor)) == {"budget_2026-01-10.csv"}
+
+    # unchanged: no run, even when only the mtime moves
+    again, cursor = _evaluate(sensor, cursor)
+    assert isinstance(again, dg.SkipReason)
+    path = landing / "budget_2026-01-10.csv"
+    os.utime(path, (path.stat().st_atime + 10, path.stat().st_mtime + 10))
+    touched, cursor = _evaluate(sensor, cursor)
+    assert isinstance(touched, dg.SkipReason)
+
+    # changed content: a run with a different key
+    path.write_text("År;Förbund;Belopp\n", encoding="utf-8")
+    changed, cursor = _evaluate(sensor, cursor)
+    assert isinstance(changed, dg.RunRequest)
+    assert changed.run_key != first.run_key
+
+    # a new file: a run
+    (landing / "ledger_2026-02-01.csv").write_text("Period;Konto\n", encoding="utf-8")
+    new, cursor = _evaluate(sensor, cursor)
+    assert isinstance(new, dg.RunRequest)
+    assert new.tags["finsam/files"] == "ledger_2026-02-01.csv"
+    assert len({first.run_key, changed.run_key, new.run_key}) == 3

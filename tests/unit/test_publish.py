@@ -1,0 +1,81 @@
+"""Publishing marts to bi.duckdb and Parquet: only schema marts, swapped in whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.publish.bi import publish
+
+
+def _warehouse(path: Path, rows: int) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts; create schema if not exists raw")
+        con.execute("create or replace table raw.sus_deltagare as select 'secret' as person_id")
+        con.execute(f"create or replace table marts.genomflode as select range as n from range({rows})")
+        con.execute("create or replace table marts.dim_period as select 1 as x")
+        con.execute("create or replace view marts.a_view as select 1 as x")
+
+
+def test_publish_copies_only_mart_tables(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    _warehouse(wh, 5)
+    result = publish(wh, tmp_path / "bi.duckdb", tmp_path / "bi")
+    assert result.tables == {"dim_period": 1, "genomflode": 5}
+    with duckdb.connect(str(tmp_path / "bi.duckdb"), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        assert schemas == {"marts"}
+        assert con.execute("select count(*) from marts.genomflode").fetchone()[0] == 5
+    assert pl.read_parquet(tmp_path / "bi" / "genomflode.parquet").height == 5
+    assert (tmp_path / "bi").is_symlink()
+    assert not list(tmp_path.glob("bi.duckdb.tmp*"))
+
+
+def test_republish_swaps_while_a_reader_holds_the_old_file(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    bi = tmp_path / "bi.duckdb"
+    _warehouse(wh, 5)
+    publish(wh, bi, tmp_path / "bi")
+    reader = duckdb.connect(str(bi), read_only=True)
+    try:
+        _warehouse(wh, 7)
+        publish(wh, bi, tmp_path / "bi")
+        # the open reader still sees one whole (old) refresh
+        assert reader.execute("select count(*) from marts.genomflode").fetchone()[0] == 5
+    finally:
+        reader.close()
+    with duckdb.connect(str(bi), read_only=True) as con:
+        assert con.execute("select count(*) from marts.genomflode").fetchone()[0] == 7
+    assert pl.read_parquet(tmp_path / "bi" / "genomflode.parquet").height == 7
+    # the previous Parquet version is kept for readers mid-read, older ones pruned
+    assert len(list((tmp_path / "bi_versions").iterdir())) == 2
+    publish(wh, bi, tmp_path / "bi")
+    assert len(list((tmp_path / "bi_versions").iterdir())) == 2
+
+
+def test_leftovers_of_a_crashed_publish_are_cleaned(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    _warehouse(wh, 3)
+    (tmp_path / "bi.duckdb.tmp").write_bytes(b"half a file")
+    (tmp_path / ".bi.link.x").symlink_to("nowhere")
+    publish(wh, tmp_path / "bi.duckdb", tmp_path / "bi")
+    assert not (tmp_path / "bi.duckdb.tmp").exists()
+    assert not (tmp_path / ".bi.link.x").is_symlink()
+    with duckdb.connect(str(tmp_path / "bi.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.genomflode").fetchone()[0] == 3
+
+
+def test_a_half_written_parquet_version_is_pruned_and_the_served_one_kept(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    _warehouse(wh, 3)
+    publish(wh, tmp_path / "bi.duckdb", tmp_path / "bi")
+    served = (tmp_path / "bi").resolve()
+    crashed = tmp_path / "bi_versions" / "99999999T999999"
+    crashed.mkdir()
+    (crashed / "genomflode.parquet").write_bytes(b"partial")
+    publish(wh, tmp_path / "bi.duckdb", tmp_path / "bi")
+    remaining = {p.resolve() for p in (tmp_path / "bi_versions").iterdir()}
+    assert remaining == {served, (tmp_path / "bi").resolve()}
+    assert not crashed.exists()
