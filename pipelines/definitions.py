@@ -1,0 +1,33 @@
+"""The one Definitions object: ingest → dbt → publish, the refresh job, schedule and sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.automation import build_automation
+from pipelines.ingest.assets import ingest_assets
+from pipelines.publish.assets import build_publish_asset
+from pipelines.transform.assets import dbt_resource, finsam_dbt_assets
+
+MART_LAYER = "marts"
+
+mart_keys = sorted((k for k in finsam_dbt_assets.keys if k.path[0] == MART_LAYER), key=lambda k: k.path)
+publish_asset = build_publish_asset(mart_keys)
+
+# In-process: one process, one DuckDB writer at a time, and no re-import per step (stack-notes.md).
+refresh_job = dg.define_asset_job(
+    name="refresh",
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="Landing exports → raw → staging → marts → bi.duckdb and Parquet.",
+)
+
+nightly_schedule, landing_sensor = build_automation(refresh_job)
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, finsam_dbt_assets, publish_asset],
+    jobs=[refresh_job],
+    schedules=[nightly_schedule],
+    sensors=[landing_sensor],
+    resources={"dbt": dbt_resource()},
+)

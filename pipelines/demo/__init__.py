@@ -1,0 +1,1 @@
+"""Synthetic demo exports (`finsam demo-data`): `from pipelines.demo.generate import generate`."""

@@ -1,0 +1,401 @@
+"""Ingest one source kind: landing files -> `raw.<kind>` (+ the file ledger), bad files -> quarantine.
+
+For every file of the kind in the landing folder (oldest first):
+1. a file whose SHA-256 is in `raw._file_ledger` as loaded for this kind is skipped: loading the
+   same bytes twice changes nothing;
+2. otherwise it is read, typed and validated (readers.py, parse.py);
+3. on any error the file is moved, byte for byte, to `<quarantine_dir>/<file name>` with
+   `<file name>.reason.txt` beside it listing the errors, recorded as quarantined, and ingest
+   goes on with the next file;
+4. on success its rows are appended to `raw.<kind>` through Arrow, in one transaction with its
+   ledger row.
+
+Raw keeps every good file; the replacement rules (replace_by / month_of / newness) are applied
+downstream in dbt from `_file_date`, `_exported_at`, `_file_mtime` and `_period_month`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.discovery import LandingFile, discover
+from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, RowError, parse_frame
+from pipelines.ingest.privacy import redact
+from pipelines.ingest.readers import ReadError, read_file
+from pipelines.ingest.spec import SourceSpec, load_specs
+
+log = logging.getLogger(__name__)
+
+RAW_SCHEMA = "raw"
+LEDGER_TABLE = f"{RAW_SCHEMA}._file_ledger"
+LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("sha256", "VARCHAR NOT NULL"),
+    ("kind", "VARCHAR NOT NULL"),
+    ("file_name", "VARCHAR NOT NULL"),
+    ("status", "VARCHAR NOT NULL"),  # 'loaded' | 'quarantined'
+    ("reason", "VARCHAR"),
+    ("rows", "BIGINT"),
+    ("file_date", "DATE"),
+    ("exported_at", "TIMESTAMP"),
+    ("file_mtime", "TIMESTAMP"),
+    ("loaded_at", "TIMESTAMP NOT NULL"),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    file_name: str
+    sha256: str
+    rows: int
+
+    @property
+    def name(self) -> str:
+        return self.file_name
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    file_name: str
+    sha256: str
+    reason: str = "oförändrad: samma innehåll (SHA-256) är redan inläst"
+
+    @property
+    def name(self) -> str:
+        return self.file_name
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    file_name: str
+    sha256: str
+    reason: str  # short summary: error count and the first error (no file name, no personnummer)
+    error_count: int
+    path: Path  # the file in quarantine
+    reason_file: Path
+
+    @property
+    def name(self) -> str:
+        return self.file_name
+
+
+@dataclass
+class IngestReport:
+    kind: str
+    loaded: list[LoadedFile] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    quarantined: list[QuarantinedFile] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows for f in self.loaded)
+
+    @property
+    def ok(self) -> bool:
+        return not self.quarantined
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.kind}: {len(self.loaded)} fil(er) inlästa ({self.rows_loaded} rader), "
+            f"{len(self.skipped)} oförändrade, {len(self.quarantined)} i karantän"
+        ]
+        lines += [f"  inläst: {f.name} ({f.rows} rader)" for f in self.loaded]
+        lines += [f"  oförändrad: {f.name}" for f in self.skipped]
+        lines += [f"  karantän: {f.name}: {f.reason}" for f in self.quarantined]
+        return "\n".join(lines)
+
+    def as_metadata(self) -> dict[str, object]:
+        """Plain values for Dagster asset metadata (no personal data)."""
+        return {
+            "files_loaded": len(self.loaded),
+            "rows_loaded": self.rows_loaded,
+            "files_skipped_unchanged": len(self.skipped),
+            "files_quarantined": len(self.quarantined),
+            "loaded": [f"{f.name} ({f.rows} rader)" for f in self.loaded],
+            "skipped": [f.name for f in self.skipped],
+            "quarantined": [f"{f.name}: {f.reason}" for f in self.quarantined],
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [RAW_SCHEMA, table],
+    ).fetchall()
+    return {name: dtype for name, dtype in rows}
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    cols = ", ".join(f"{_q(n)} {t}" for n, t in LEDGER_COLUMNS)
+    con.execute(f"create table if not exists {LEDGER_TABLE} ({cols})")
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
+    """Create `raw.<kind>` with the exact layout of the spec (empty is fine, so dbt sources
+    always resolve); add columns a newer spec introduced; refuse a changed column type."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    schema = spec.raw_schema()
+    cols = ", ".join(f"{_q(n)} {t}" for n, t in schema)
+    con.execute(f"create table if not exists {RAW_SCHEMA}.{_q(spec.kind)} ({cols})")
+    existing = _table_columns(con, spec.kind)
+    for name, dtype in schema:
+        if name not in existing:
+            con.execute(f"alter table {RAW_SCHEMA}.{_q(spec.kind)} add column {_q(name)} {dtype}")
+        elif existing[name] != dtype:
+            raise RuntimeError(
+                f"raw.{spec.kind}.{name} is {existing[name]} but the spec says {dtype}; "
+                f"migrate or drop the raw table and reload the landing files"
+            )
+
+
+def registered_insats_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Insats-IDs in `raw.insatser` (every loaded register file); empty when the table is missing."""
+    if "insats_id" not in _table_columns(con, "insatser"):
+        return set()
+    rows = con.execute(
+        f"select distinct insats_id from {RAW_SCHEMA}.insatser where insats_id is not null"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> bool:
+    return (
+        con.execute(
+            f"select count(*) from {LEDGER_TABLE} where kind = ? and sha256 = ? and status = 'loaded'",
+            [kind, sha256],
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def _write_ledger(
+    con: duckdb.DuckDBPyConnection,
+    f: LandingFile,
+    *,
+    status: str,
+    reason: str | None,
+    rows: int | None,
+    exported_at: dt.datetime | None,
+    loaded_at: dt.datetime,
+) -> None:
+    # One row per (kind, sha256): a retried quarantined file replaces its earlier row.
+    con.execute(f"delete from {LEDGER_TABLE} where kind = ? and sha256 = ?", [f.kind, f.sha256])
+    con.execute(
+        f"insert into {LEDGER_TABLE} ({', '.join(n for n, _ in LEDGER_COLUMNS)}) "
+        f"values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [f.sha256, f.kind, f.name, status, reason, rows, f.file_date, exported_at, f.mtime, loaded_at],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Quarantine
+
+
+def _reason_text(f: LandingFile, errors: list[str], error_count: int, summary: list[str], when: dt.datetime) -> str:
+    lines = [
+        f"Fil: {f.name}",
+        f"Källtyp: {f.kind}",
+        f"SHA-256: {f.sha256}",
+        f"Karantänsatt: {when:%Y-%m-%d %H:%M:%S}",
+        f"Antal fel: {error_count}",
+        "",
+        "Fel:",
+        *(f"- {e}" for e in errors),
+    ]
+    if error_count > len(errors):
+        lines.append(f"- ... och {error_count - len(errors)} fel till (visar de första {len(errors)})")
+    if summary:
+        lines += ["", "Per kolumn och regel:", *(f"- {s}" for s in summary)]
+    lines += [
+        "",
+        "Filen ligger här oförändrad, byte för byte. Rätta exporten och lägg den nya filen i",
+        "landningsmappen; inget från den här filen har lästs in.",
+        "",
+    ]
+    return redact("\n".join(lines))
+
+
+def _quarantine(f: LandingFile, quarantine_dir: Path, reason_text: str) -> tuple[Path, Path]:
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    target = quarantine_dir / f.name
+    reason_file = quarantine_dir / f"{f.name}.reason.txt"
+    tmp = reason_file.with_name(reason_file.name + ".tmp")
+    tmp.write_text(reason_text, encoding="utf-8")
+    os.replace(tmp, reason_file)
+    if target.exists():
+        target.unlink()
+    shutil.move(str(f.path), str(target))  # a rename on the same file system: bytes untouched
+    return target, reason_file
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _export_date(f: LandingFile, exported_at: dt.datetime | None, refresh_day: dt.date) -> tuple[dt.date, str]:
+    if f.file_date is not None and f.file_date_is_day:
+        return f.file_date, "från filnamnet"
+    if exported_at is not None:
+        return exported_at.date(), "från Exekvering-stämpeln"
+    return refresh_day, "uppdateringsdagen; filen anger inget exportdatum"
+
+
+def read_and_parse(
+    f: LandingFile,
+    spec: SourceSpec,
+    *,
+    key: bytes,
+    refresh_day: dt.date,
+    registered_insats_ids: set[str] | frozenset[str] | None,
+) -> tuple[ParseResult, dt.datetime | None]:
+    """Read and validate one landing file; file-level problems become a single error."""
+    try:
+        read = read_file(f.path, spec)
+    except ReadError as exc:
+        return ParseResult(frame=None, errors=[RowError(f.name, None, None, str(exc))], error_count=1), None
+    export_date, source = _export_date(f, read.exported_at, refresh_day)
+    ctx = ParseContext(
+        file_name=f.name,
+        export_date=export_date,
+        export_date_source=source,
+        refresh_day=refresh_day,
+        key=key,
+        registered_insats_ids=None if registered_insats_ids is None else frozenset(registered_insats_ids),
+    )
+    return parse_frame(read, spec, ctx), read.exported_at
+
+
+def _raw_frame(
+    parsed: pl.DataFrame, spec: SourceSpec, f: LandingFile, exported_at: dt.datetime | None, loaded_at: dt.datetime
+) -> pl.DataFrame:
+    frame = parsed.with_columns(
+        pl.lit(f.name, dtype=pl.String).alias("_source_file"),
+        pl.lit(f.sha256, dtype=pl.String).alias("_sha256"),
+        pl.lit(loaded_at, dtype=pl.Datetime("us")).alias("_loaded_at"),
+        pl.lit(f.file_date, dtype=pl.Date).alias("_file_date"),
+        pl.lit(exported_at, dtype=pl.Datetime("us")).alias("_exported_at"),
+        pl.lit(f.mtime, dtype=pl.Datetime("us")).alias("_file_mtime"),
+    )
+    return frame.select([name for name, _ in spec.raw_schema()])
+
+
+def _append(con: duckdb.DuckDBPyConnection, spec: SourceSpec, frame: pl.DataFrame) -> None:
+    if frame.height == 0:
+        return
+    view = "__finsam_ingest_frame"
+    # String views (Arrow's Utf8View) hand Polars' buffers over without copying them.
+    con.register(view, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    try:
+        con.execute(f"insert into {RAW_SCHEMA}.{_q(spec.kind)} by name select * from {view}")
+    finally:
+        con.unregister(view)
+
+
+def ingest_kind(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    landing_dir: Path,
+    quarantine_dir: Path,
+    key: bytes,
+    refresh_day: dt.date,
+    registered_insats_ids: set[str] | None,
+) -> IngestReport:
+    """Load every new file of `kind` from `landing_dir` into `raw.<kind>`.
+
+    `registered_insats_ids`: the Insats-IDs of the insats register (see
+    `registered_insats_ids(con)`, after ingesting `insatser`); None skips that check.
+    """
+    specs = load_specs()
+    if kind not in specs:
+        raise ValueError(f"unknown source kind {kind!r}; known: {sorted(specs)}")
+    spec = specs[kind]
+    ensure_ledger(con)
+    ensure_raw_table(con, spec)
+    report = IngestReport(kind=kind)
+
+    for f in discover(Path(landing_dir), kind, specs):
+        if _already_loaded(con, kind, f.sha256):
+            report.skipped.append(SkippedFile(f.name, f.sha256))
+            log.info("%s: unchanged, skipped", f.name)
+            continue
+        started = time.perf_counter()
+        try:
+            result, exported_at = read_and_parse(
+                f, spec, key=key, refresh_day=refresh_day, registered_insats_ids=registered_insats_ids
+            )
+        except Exception as exc:  # noqa: BLE001 - a file must never stop the other files
+            detail = redact("".join(traceback.format_exception_only(type(exc), exc)).strip())
+            log.error("%s: internal error while reading: %s", f.name, redact(traceback.format_exc()))
+            result = ParseResult(
+                frame=None,
+                errors=[RowError(f.name, None, None, f"internt fel vid inläsning ({detail})")],
+                error_count=1,
+            )
+            exported_at = None
+
+        now = dt.datetime.now().replace(microsecond=0)
+        if not f.path.exists():  # removed while we worked: nothing to load or quarantine
+            log.warning("%s: disappeared from the landing folder during ingest", f.name)
+            continue
+        if not result.ok or result.frame is None:
+            errors = [str(e) for e in result.errors[:MAX_ERRORS]]
+            summary = [f'{c or "(rad)"}: {p}: {n} st' for c, p, n in result.summary]
+            text = _reason_text(f, errors, result.error_count, summary, now)
+            target, reason_file = _quarantine(f, Path(quarantine_dir), text)
+            short = result.errors[0].describe(with_file=False) if result.errors else "okänt fel"
+            if result.error_count > 1:
+                short = f"{result.error_count} fel; första: {short}"
+            con.begin()
+            try:
+                _write_ledger(con, f, status="quarantined", reason="\n".join(errors), rows=result.rows or None,
+                              exported_at=exported_at, loaded_at=now)
+                con.commit()
+            except Exception:
+                con.rollback()
+                raise
+            report.quarantined.append(
+                QuarantinedFile(f.name, f.sha256, short, result.error_count, target, reason_file)
+            )
+            log.warning("%s: quarantined (%d errors)", f.name, result.error_count)
+            continue
+
+        parsed = time.perf_counter()
+        frame = _raw_frame(result.frame, spec, f, exported_at, now)
+        con.begin()
+        try:
+            _append(con, spec, frame)
+            _write_ledger(con, f, status="loaded", reason=None, rows=frame.height,
+                          exported_at=exported_at, loaded_at=now)
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        report.loaded.append(LoadedFile(f.name, f.sha256, frame.height))
+        log.info(
+            "%s: loaded %d rows into raw.%s (read+validate %.1f s, write %.1f s)",
+            f.name, frame.height, kind, parsed - started, time.perf_counter() - parsed,
+        )
+    return report

@@ -1,0 +1,124 @@
+"""Run the refresh job in process against the persistent Dagster instance, and summarise it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import typer
+
+from pipelines.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RefreshOutcome:
+    settings: Settings
+    success: bool
+    published: bool
+    run_id: str
+    failures: list[str] = field(default_factory=list)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    raw_rows: dict[str, int] = field(default_factory=dict)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        if not (self.success and self.published):
+            return 1
+        return 2 if self.quarantined else 0
+
+    def print_summary(self) -> None:
+        s = self.settings
+        echo = typer.echo
+        echo("")
+        echo(f"finsam refresh  run {self.run_id}  as_of {s.as_of.isoformat()}")
+        if self.raw_rows:
+            echo("Raw tables (rows):")
+            for name, rows in self.raw_rows.items():
+                echo(f"  raw.{name:<32} {rows:>12,}")
+        if self.mart_rows:
+            echo("Marts in bi.duckdb (rows):")
+            for name, rows in self.mart_rows.items():
+                echo(f"  marts.{name:<30} {rows:>12,}")
+        if self.quarantined:
+            echo(f"Quarantined files ({len(self.quarantined)}), kept in {s.quarantine_dir}:")
+            for name, reason in self.quarantined:
+                echo(f"  {name}: {reason}")
+        if self.failures:
+            echo("FAILED — nothing was published; yesterday's bi.duckdb is untouched:")
+            for f in self.failures:
+                echo(f"  {f}")
+        echo("Files:")
+        echo(f"  warehouse  {s.warehouse_path}")
+        echo(f"  BI         {s.bi_path}  (open read-only)  ·  Parquet {s.bi_parquet_dir}/")
+        echo(f"  quarantine {s.quarantine_dir}")
+        echo("UI: `make ui`, then http://127.0.0.1:3000 (this run is in the run history)")
+        status = {0: "OK", 1: "FAILED", 2: "PUBLISHED WITH QUARANTINED FILES"}[self.exit_code]
+        echo(f"Result: {status} (exit code {self.exit_code})")
+
+
+def _table_rows(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
+    names = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and not starts_with(table_name, '_') order by 1",
+            [schema],
+        ).fetchall()
+    ]
+    return {n: con.execute(f'select count(*) from {schema}."{n}"').fetchone()[0] for n in names}
+
+
+def quarantined_since(warehouse: Path, since: dt.datetime) -> list[tuple[str, str]]:
+    if not warehouse.exists():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_file_ledger'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        return con.execute(
+            "select file_name, reason from raw._file_ledger where status = 'quarantined' and loaded_at >= ? order by file_name",
+            [since],
+        ).fetchall()
+
+
+def run_refresh(s: Settings) -> RefreshOutcome:
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.publish.assets import PUBLISH_KEY
+
+    started = dt.datetime.now()
+    instance = dg.DagsterInstance.get()
+    job = defs.resolve_job_def("refresh")
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        tags={"finsam/trigger": "cli", "finsam/as_of": s.as_of.isoformat()},
+    )
+    published = any(
+        e.is_step_materialization and e.asset_key == PUBLISH_KEY for e in result.all_events
+    )
+    failures = [
+        f"step {e.step_key} failed: {e.event_specific_data.error.message.strip().splitlines()[0] if e.event_specific_data.error else ''}"
+        for e in result.all_events
+        if e.is_step_failure
+    ]
+    outcome = RefreshOutcome(
+        settings=s, success=result.success, published=published, run_id=result.run_id, failures=failures
+    )
+    outcome.quarantined = quarantined_since(s.warehouse_path, started)
+    if s.warehouse_path.exists():
+        with duckdb.connect(str(s.warehouse_path), read_only=True) as con:
+            outcome.raw_rows = _table_rows(con, "raw")
+    if published and s.bi_path.exists():
+        with duckdb.connect(str(s.bi_path), read_only=True) as con:
+            outcome.mart_rows = _table_rows(con, "marts")
+    return outcome
