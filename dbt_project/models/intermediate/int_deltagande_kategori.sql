@@ -1,0 +1,77 @@
+-- One row per deltagande, dimension and kategori: the categories SUS' distribution reports
+-- count an episode under. Codes are matched to seeds/kodlistor.csv case-insensitively and
+-- spelled as there, so `gymnasium` and `Gymnasium` are one category; an empty value is
+-- `Uppgift saknas`. Multi-valued fields (försörjning) give one row per distinct source.
+-- Which episodes a distribution counts (nyinskrivna, avslutade, ...) is the mart's grain.
+
+with
+
+deltagande as (
+    select * from {{ ref('int_deltagande') }}
+),
+
+kodlistor as (
+    select * from {{ ref('kodlistor') }}
+),
+
+-- (episode, dimension, code list, raw value); bands carry their own order
+varden as (
+    select deltagande_id, 'utbildningsniva' as dimension, 'utbildningsniva' as kodlista,
+        utbildningsniva as varde, null::integer as bandsortering
+    from deltagande
+    union all
+    select deltagande_id, 'tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning',
+        tid_i_offentlig_forsorjning, null
+    from deltagande
+    union all
+    select deltagande_id, 'remittent', 'remittent', remittent, null
+    from deltagande
+    union all
+    select deltagande_id, 'forsorjning_fore', 'forsorjning', unnest(
+        case when len(coalesce(forsorjning_fore, [])) = 0 then [null::varchar] else forsorjning_fore end
+    ), null
+    from deltagande
+    union all
+    select deltagande_id, 'forsorjning_efter', 'forsorjning', unnest(
+        case when len(coalesce(forsorjning_efter, [])) = 0 then [null::varchar] else forsorjning_efter end
+    ), null
+    from deltagande
+    where ar_avslutad
+    union all
+    select deltagande_id, 'avslutsanledning', 'avslutsanledning', avslutsanledning, null
+    from deltagande
+    where ar_avslutad
+    union all
+    select deltagande_id, 'aldersgrupp', null, aldersgrupp, aldersgrupp_sortering
+    from deltagande
+    union all
+    select deltagande_id, 'tid_i_insats', null, tid_i_insats, tid_i_insats_sortering
+    from deltagande
+    where ar_avslutad
+),
+
+kategoriserade as (
+    select
+        varden.deltagande_id,
+        varden.dimension,
+        coalesce(kodlistor.kod, nullif(trim(varden.varde), ''), 'Uppgift saknas') as kategori,
+        case
+            when nullif(trim(varden.varde), '') is null then 9999
+            else coalesce(varden.bandsortering, kodlistor.sortering, 9998)
+        end as sortering
+    from varden
+    left join kodlistor
+        on kodlistor.kodlista = varden.kodlista
+        and lower(kodlistor.kod) = lower(trim(varden.varde))
+),
+
+final as (
+    select distinct
+        deltagande_id,
+        dimension::varchar as dimension,
+        kategori::varchar as kategori,
+        sortering::integer as sortering
+    from kategoriserade
+)
+
+select * from final

@@ -1,0 +1,49 @@
+-- The insats register: one row per insats, from the newest register file of each förbund.
+-- Defaults of the register spec are applied here too, so a row never lacks them.
+
+with
+
+source as (
+    {{ newest_file_rows(source('forbund', 'insatser'), ['forbund']) }}
+),
+
+normalised as (
+    select
+        forbund,
+        insats_id,
+        insatsnamn,
+        startdatum,
+        slutdatum,
+        cast(arsplatser as double) as arsplatser,
+        cast(coalesce(provotid_dagar, 90) as integer) as provotid_dagar,
+        {{ normalise_code_list('malutfall', 'utfall') }} as malutfall_angivet,
+        _source_file
+    from source
+),
+
+final as (
+    select
+        -- ids
+        forbund,
+        insats_id,
+        insatsnamn,
+
+        -- lifetime and capacity
+        startdatum,
+        slutdatum,
+        arsplatser,
+        provotid_dagar,
+
+        -- goal set
+        case
+            when len(malutfall_angivet) = 0
+                then cast(['arbete', 'studier', 'arbetslivsinriktad_rehab'] as varchar[])
+            else malutfall_angivet
+        end as malutfall,
+
+        -- lineage
+        _source_file
+    from normalised
+)
+
+select * from final

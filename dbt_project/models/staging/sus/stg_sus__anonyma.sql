@@ -1,0 +1,23 @@
+-- Yearly counts of anonymous participants per insats and sex: the newest file's rows per
+-- (ar, forbund).
+
+with
+
+source as (
+    {{ newest_file_rows(source('sus', 'sus_anonyma'), ['ar', 'forbund']) }}
+),
+
+final as (
+    select
+        cast(ar as integer) as ar,
+        forbund,
+        insats_id,
+        cast(kvinnor as integer) as kvinnor,
+        cast(man as integer) as man,
+
+        -- lineage
+        _source_file
+    from source
+)
+
+select * from final

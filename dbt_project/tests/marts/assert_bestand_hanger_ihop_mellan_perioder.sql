@@ -1,0 +1,85 @@
+-- Stocks chain: a month's inskrivna_vid_periodslut is the next month's inskrivna_vid_periodstart,
+-- and a longer period starts with its first month's stock and ends with its last month's
+-- (the last one that exists at as_of), per förbund, insats and kon. A month without a row has a
+-- stock of zero. Returns the breaks.
+
+with
+
+genomflode as (
+    select * from {{ ref('genomflode') }}
+),
+
+perioder as (
+    select * from {{ ref('dim_period') }}
+),
+
+manader as (
+    select * from genomflode where period_typ = 'manad'
+),
+
+alla_manader as (
+    select * from perioder where period_typ = 'manad'
+),
+
+manad_till_manad as (
+    select
+        'manad till nasta manad' as kontroll,
+        forra.forbund,
+        forra.insats_id,
+        forra.kon,
+        forra.period_id,
+        forra.inskrivna_vid_periodslut as forvantat,
+        coalesce(nasta.inskrivna_vid_periodstart, 0) as faktiskt
+    from manader as forra
+    inner join alla_manader as nasta_manad
+        on nasta_manad.period_start = forra.period_slut + 1
+    left join manader as nasta
+        on forra.forbund = nasta.forbund
+        and forra.insats_id = nasta.insats_id
+        and forra.kon = nasta.kon
+        and nasta.period_id = nasta_manad.period_id
+),
+
+granser as (
+    select
+        langre.*,
+        forsta.period_id as forsta_manad,
+        (
+            select max_by(m.period_id, m.period_start) from alla_manader as m
+            where m.period_start between langre.period_start and langre.period_slut
+        ) as sista_manad
+    from genomflode as langre
+    -- a rolling year may start before the first month there is; it has no first month to compare
+    inner join alla_manader as forsta
+        on forsta.period_start = langre.period_start
+    where langre.period_typ <> 'manad'
+),
+
+forsta_och_sista as (
+    select
+        'start och slut som forsta och sista manaden' as kontroll,
+        granser.forbund,
+        granser.insats_id,
+        granser.kon,
+        granser.period_id,
+        [granser.inskrivna_vid_periodstart, granser.inskrivna_vid_periodslut]::varchar as forvantat,
+        [coalesce(forsta.inskrivna_vid_periodstart, 0), coalesce(sista.inskrivna_vid_periodslut, 0)]::varchar as faktiskt
+    from granser
+    left join manader as forsta
+        on granser.forbund = forsta.forbund
+        and granser.insats_id = forsta.insats_id
+        and granser.kon = forsta.kon
+        and forsta.period_id = granser.forsta_manad
+    left join manader as sista
+        on granser.forbund = sista.forbund
+        and granser.insats_id = sista.insats_id
+        and granser.kon = sista.kon
+        and sista.period_id = granser.sista_manad
+)
+
+select kontroll, forbund, insats_id, kon, period_id, forvantat::varchar as forvantat, faktiskt::varchar as faktiskt
+from manad_till_manad
+where forvantat <> faktiskt
+union all
+select * from forsta_och_sista
+where forvantat <> faktiskt

@@ -1,0 +1,89 @@
+-- The flow counts of the months add up to every longer period that contains them (kvartal,
+-- halvar, ar, rullande_12), per förbund, insats and kon: nyinskrivna, avslutade, tidiga_avhopp,
+-- avslutade_till_resultat, deltagardagar and summa_dagar_avslutade (genomflode), i_mal, every
+-- till_* and the step counts (resultat). A month without a row has zero flow. Returns the
+-- periods and measures that do not add up.
+
+with
+
+genomflode as (
+    select * from {{ ref('genomflode') }}
+),
+
+resultat as (
+    select * from {{ ref('resultat') }}
+),
+
+matt as (
+    select
+        genomflode.forbund,
+        genomflode.insats_id,
+        genomflode.period_typ,
+        genomflode.period_id,
+        genomflode.kon,
+        genomflode.period_start,
+        genomflode.period_slut,
+        genomflode.nyinskrivna,
+        genomflode.avslutade,
+        genomflode.tidiga_avhopp,
+        genomflode.avslutade_till_resultat,
+        genomflode.deltagardagar,
+        genomflode.summa_dagar_avslutade,
+        resultat.i_mal,
+        resultat.till_arbete,
+        resultat.till_studier,
+        resultat.till_arbetslivsinriktad_rehab,
+        resultat.till_aktivt_arbetssokande,
+        resultat.till_sjukdom,
+        resultat.till_ovrigt,
+        resultat.steg_matta,
+        resultat.steg_upp,
+        resultat.steg_ned
+    from genomflode
+    inner join resultat
+        using (forbund, insats_id, period_typ, period_id, kon)
+),
+
+flode as (
+    select *
+    from matt
+    unpivot (
+        value for key in (
+            nyinskrivna, avslutade, tidiga_avhopp, avslutade_till_resultat, deltagardagar,
+            summa_dagar_avslutade, i_mal, till_arbete, till_studier, till_arbetslivsinriktad_rehab,
+            till_aktivt_arbetssokande, till_sjukdom, till_ovrigt, steg_matta, steg_upp, steg_ned
+        )
+    )
+),
+
+langre as (
+    select * from flode where period_typ <> 'manad'
+),
+
+manader as (
+    select * from flode where period_typ = 'manad'
+),
+
+jamforelse as (
+    select
+        langre.forbund,
+        langre.insats_id,
+        langre.period_typ,
+        langre.period_id,
+        langre.kon,
+        langre.key as matt_namn,
+        langre.value as varde,
+        coalesce(sum(manader.value), 0) as summa_av_manader
+    from langre
+    left join manader
+        on langre.forbund = manader.forbund
+        and langre.insats_id = manader.insats_id
+        and langre.kon = manader.kon
+        and langre.key = manader.key
+        and manader.period_start between langre.period_start and langre.period_slut
+    group by all
+)
+
+select *
+from jamforelse
+where varde <> summa_av_manader

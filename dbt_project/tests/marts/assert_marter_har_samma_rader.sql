@@ -1,0 +1,39 @@
+-- genomflode, resultat, forsorjning and fordelning describe the same insats × period × kon rows,
+-- and resultat's avslutade_till_resultat is genomflode's. Returns rows present in one and not the
+-- other, or with a different avslutade_till_resultat.
+
+with
+
+genomflode as (
+    select forbund, insats_id, period_typ, period_id, kon, avslutade_till_resultat
+    from {{ ref('genomflode') }}
+),
+
+resultat as (
+    select forbund, insats_id, period_typ, period_id, kon, avslutade_till_resultat
+    from {{ ref('resultat') }}
+),
+
+forsorjning as (
+    select distinct forbund, insats_id, period_typ, period_id, kon
+    from {{ ref('forsorjning') }}
+),
+
+fordelning as (
+    select distinct forbund, insats_id, period_typ, period_id, kon
+    from {{ ref('fordelning') }}
+),
+
+skillnader as (
+    (select 'genomflode utan resultat' as skillnad, * from genomflode except select 'genomflode utan resultat', * from resultat)
+    union all
+    (select 'resultat utan genomflode', * from resultat except select 'resultat utan genomflode', * from genomflode)
+    union all
+    (select 'genomflode utan forsorjning', forbund, insats_id, period_typ, period_id, kon, null from genomflode
+     except select 'genomflode utan forsorjning', *, null from forsorjning)
+    union all
+    (select 'genomflode utan fordelning', forbund, insats_id, period_typ, period_id, kon, null from genomflode
+     except select 'genomflode utan fordelning', *, null from fordelning)
+)
+
+select * from skillnader
