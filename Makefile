@@ -9,7 +9,7 @@ LANDING_DIR ?= $(DATA_DIR)/landing
 UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.lock)
 DBT_INPUTS := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: setup run test ui lock clean
+.PHONY: setup run test ui lock clean chromium
 
 ## setup: create .venv and install the pinned project (a no-op in seconds when nothing changed)
 setup: $(STAMP) dbt_project/target/manifest.json
@@ -34,9 +34,16 @@ run: setup
 	fi
 	@$(VENV)/bin/finsam refresh --data-dir $(DATA_DIR) --landing $(LANDING_DIR)
 
-## test: setup, then the whole test suite
-test: setup
+## test: setup (plus headless Chromium for the report screenshot test), then the whole test suite
+test: setup chromium
 	@$(VENV)/bin/python -m pytest -q
+
+## chromium: Debian's headless browser, used by the report's screenshot test
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "setup: installing Debian's chromium for the report screenshot test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "setup: could not install chromium (not root / no apt?): the screenshot test will say so"; }
 
 ## ui: Dagster's webserver and daemon on http://127.0.0.1:3000 with the same instance as the CLI
 ui: setup

@@ -1,4 +1,4 @@
-"""The one Definitions object: ingest → dbt → publish, the refresh job, schedule and sensor."""
+"""The one Definitions object: ingest → dbt → publish → report, the refresh job, schedule and sensor."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.automation import build_automation
 from pipelines.ingest.assets import ingest_assets
 from pipelines.publish.assets import build_publish_asset
+from pipelines.report.assets import rapporter
 from pipelines.transform.assets import dbt_resource, finsam_dbt_assets
 
 MART_LAYER = "marts"
@@ -19,13 +20,13 @@ refresh_job = dg.define_asset_job(
     name="refresh",
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
-    description="Landing exports → raw → staging → marts → bi.duckdb and Parquet.",
+    description="Landing exports → raw → staging → marts → bi.duckdb and Parquet → reports.",
 )
 
 nightly_schedule, landing_sensor = build_automation(refresh_job)
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, finsam_dbt_assets, publish_asset],
+    assets=[*ingest_assets, finsam_dbt_assets, publish_asset, rapporter],
     jobs=[refresh_job],
     schedules=[nightly_schedule],
     sensors=[landing_sensor],

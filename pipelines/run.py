@@ -25,6 +25,7 @@ class RefreshOutcome:
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     raw_rows: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
+    reports: list[Path] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -53,6 +54,10 @@ class RefreshOutcome:
             echo("FAILED — nothing was published; yesterday's bi.duckdb is untouched:")
             for f in self.failures:
                 echo(f"  {f}")
+        if self.reports:
+            echo(f"Reports rendered ({len(self.reports)}):")
+            for p in self.reports:
+                echo(f"  {p}")
         echo("Files:")
         echo(f"  warehouse  {s.warehouse_path}")
         echo(f"  BI         {s.bi_path}  (open read-only)  ·  Parquet {s.bi_parquet_dir}/")
@@ -93,6 +98,7 @@ def run_refresh(s: Settings) -> RefreshOutcome:
 
     from pipelines.definitions import defs
     from pipelines.publish.assets import PUBLISH_KEY
+    from pipelines.report.assets import rapporter
 
     started = dt.datetime.now()
     instance = dg.DagsterInstance.get()
@@ -114,6 +120,10 @@ def run_refresh(s: Settings) -> RefreshOutcome:
     outcome = RefreshOutcome(
         settings=s, success=result.success, published=published, run_id=result.run_id, failures=failures
     )
+    for e in result.all_events:
+        if e.is_step_materialization and e.asset_key in rapporter.keys:
+            listed = e.event_specific_data.materialization.metadata["reports"].value
+            outcome.reports = [s.reports_dir / p for p in listed]
     outcome.quarantined = quarantined_since(s.warehouse_path, started)
     if s.warehouse_path.exists():
         with duckdb.connect(str(s.warehouse_path), read_only=True) as con:

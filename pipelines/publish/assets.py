@@ -1,6 +1,5 @@
 """The publish asset: runs only after every mart (and its blocking checks) succeeded."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 

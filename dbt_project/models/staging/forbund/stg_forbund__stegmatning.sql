@@ -7,20 +7,26 @@ source as (
     {{ newest_file_rows(source('forbund', 'stegmatning'), ['insats_id']) }}
 ),
 
+processtrappa as (
+    select * from {{ ref('processtrappa') }}
+),
+
 final as (
     select
         -- episode
-        person_id,
-        insats_id,
-        startdatum,
+        source.person_id,
+        source.insats_id,
+        source.startdatum,
 
         -- measurement
         {{ normalise_code('mattillfalle', 'mattillfalle') }} as mattillfalle,
-        cast(steg as integer) as steg,
+        cast(source.steg as integer) as steg,
+        processtrappa.namn as steg_namn,
 
         -- lineage
-        _source_file
+        source._source_file
     from source
+    left join processtrappa on processtrappa.steg = source.steg
 )
 
 select * from final
