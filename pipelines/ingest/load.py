@@ -33,6 +33,7 @@ from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, RowErr
 from pipelines.ingest.privacy import redact
 from pipelines.ingest.readers import ReadError, read_file
 from pipelines.ingest.spec import SourceSpec, load_specs
+from pipelines.quality.files import check_parsed_file
 
 log = logging.getLogger(__name__)
 
@@ -355,6 +356,8 @@ def ingest_kind(
                 error_count=1,
             )
             exported_at = None
+        # quality: the kind's GX suite on the parsed frame; a blocking failure quarantines the file
+        result = check_parsed_file(result, f, spec, _export_date(f, exported_at, refresh_day)[0])
 
         now = dt.datetime.now().replace(microsecond=0)
         if not f.path.exists():  # removed while we worked: nothing to load or quarantine

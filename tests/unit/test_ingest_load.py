@@ -26,6 +26,12 @@ EXPECTED_ROWS = {
 PNR_LIKE = r"(^|[^0-9])([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}([^0-9]|$)"
 
 
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """Anything ingest writes under the data dir (e.g. quality results) goes to tmp_path."""
+    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path / "data"))
+
+
 @pytest.fixture
 def dirs(tmp_path):
     landing, quarantine = tmp_path / "landing", tmp_path / "quarantine"
@@ -273,12 +279,13 @@ def test_rows_and_ledger_are_one_transaction(con, dirs, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
+    original = load_mod._write_ledger
     monkeypatch.setattr(load_mod, "_write_ledger", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_kind(con, "budget", landing, quarantine, KEY, REFRESH, None)
     assert count(con, "budget") == 0  # the appended rows were rolled back
     assert (landing / "budget_2018.csv").exists()
-    monkeypatch.undo()
+    monkeypatch.setattr(load_mod, "_write_ledger", original)
     report = ingest_kind(con, "budget", landing, quarantine, KEY, REFRESH, None)
     assert report.rows_loaded == 5 and count(con, "budget") == 5
 

@@ -2,6 +2,8 @@
 -- every longer period that contains them (kvartal, halvar, ar, rullande_12), and the months
 -- hold every attendance hour of Pro Capita dated inside dim_period up to as_of. A month
 -- without a row has nothing. Returns what does not add up.
+-- Shown in Dagster as an asset check on aktivitet (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'aktivitet'}}}) }}
 
 with
 

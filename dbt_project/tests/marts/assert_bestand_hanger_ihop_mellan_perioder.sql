@@ -2,6 +2,8 @@
 -- and a longer period starts with its first month's stock and ends with its last month's
 -- (the last one that exists at as_of), per förbund, insats and kon. A month without a row has a
 -- stock of zero. Returns the breaks.
+-- Shown in Dagster as an asset check on genomflode (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'genomflode'}}}) }}
 
 with
 

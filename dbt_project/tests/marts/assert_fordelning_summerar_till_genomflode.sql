@@ -4,6 +4,8 @@
 -- (several sources per episode) to at least nyinskrivna. In forsorjning, the sources before and
 -- after each sum to at least avslutade (every ended episode has a source or Uppgift saknas).
 -- Returns the rows that do not add up.
+-- Shown in Dagster as an asset check on fordelning (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fordelning'}}}) }}
 
 with
 

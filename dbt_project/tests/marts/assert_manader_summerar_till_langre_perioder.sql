@@ -3,6 +3,8 @@
 -- avslutade_till_resultat, deltagardagar and summa_dagar_avslutade (genomflode), i_mal, every
 -- till_* and the step counts (resultat). A month without a row has zero flow. Returns the
 -- periods and measures that do not add up.
+-- Shown in Dagster as an asset check on genomflode (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'genomflode'}}}) }}
 
 with
 

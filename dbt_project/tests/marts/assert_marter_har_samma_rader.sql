@@ -1,6 +1,8 @@
 -- genomflode, resultat, forsorjning and fordelning describe the same insats × period × kon rows,
 -- and resultat's avslutade_till_resultat is genomflode's. Returns rows present in one and not the
 -- other, or with a different avslutade_till_resultat.
+-- Shown in Dagster as an asset check on genomflode (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'genomflode'}}}) }}
 
 with
 

@@ -3,6 +3,8 @@
 -- ekonomi has), both have the same rows, samhallsekonomi's avslutade_till_resultat and
 -- enhetskostnad's arsplatser_nyttjade and i_mal are genomflode's and resultat's summed over
 -- kon. Returns the disagreements.
+-- Shown in Dagster as an asset check on ekonomi (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'ekonomi'}}}) }}
 
 with
 

@@ -3,6 +3,8 @@
 -- as_of, and the budget in ekonomi's `ar` rows equals the budget export, for every year up to
 -- as_of. A year without a dim_period row (money before the first insats or episode) shows up
 -- here instead of vanishing. Returns the years that do not match.
+-- Shown in Dagster as an asset check on ekonomi (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'ekonomi'}}}) }}
 
 with
 

@@ -2,7 +2,7 @@
 -- startdatum) (shared/sources.md). A measurement naming no episode (a typo in the start date,
 -- or an episode later marked Felregistrering) is simply never counted in stegförflyttning, so
 -- this warns instead of stopping the refresh. Returns the orphan measurements.
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_forbund__stegmatning'}}}) }}
 
 select steg.*
 from {{ ref('stg_forbund__stegmatning') }} as steg

@@ -1,0 +1,313 @@
+"""The quality gates on the marts, as Dagster asset checks (the UI lists each with its metadata).
+
+- `mart_suites`: one check `gx_suite` per mart with a suite (`marts_<mart>` in expectations/):
+  the mart is read from warehouse.duckdb into pandas (plus the suite's derived and coverage
+  columns, `meta.finsam.frame_sql`) and validated by Great Expectations. Blocking: a failed
+  critical expectation is an ERROR and publish (and everything else downstream of the mart) does
+  not run; failed warnings only give a WARN. At the end the GX data docs are rebuilt.
+- `cross_file_rules`: rules/<name>.sql, each a query returning the offending rows (none = pass),
+  for what no single file can show. Its header says which asset it guards, what it reads, its
+  severity (ERROR blocks, WARN publishes) and why.
+
+Blocking gates sit on the marts because Dagster gates only the direct downstream of a checked
+asset: a check on a staging model would not stop `publish/bi_duckdb`, which reads the marts.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context annotation at definition time.
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from pipelines.ingest.privacy import redact
+from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, suite_names
+from pipelines.settings import get_settings
+
+RULES_DIR = Path(__file__).with_name("rules")
+GX_CHECK_NAME = "gx_suite"
+SAMPLE_ROWS = 10
+POOL = "warehouse_writer"  # the warehouse's pool: never open it while another run writes it
+_HIDDEN_COLUMNS = re.compile(r"fodelsedatum|personnummer|personnr", re.IGNORECASE)
+
+
+def _key(path: str) -> dg.AssetKey:
+    return dg.AssetKey(path.strip().split("/"))
+
+
+def _md_table(rows: Sequence[dict[str, Any]], limit: int = SAMPLE_ROWS) -> str:
+    """A markdown table of pseudonymous sample rows (birth dates and anything named like a
+    personnummer are left out; every cell is redacted)."""
+    rows = list(rows)[:limit]
+    if not rows:
+        return "_no rows_"
+    columns = [c for c in dict.fromkeys(k for r in rows for k in r) if not _HIDDEN_COLUMNS.search(c)]
+
+    def cell(v: Any) -> str:
+        text = "" if v is None else str(v)
+        if len(text) == 64 and all(ch in "0123456789abcdef" for ch in text):
+            text = text[:16] + "…"
+        return redact(text).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _plain_rows(rows: Sequence[dict[str, Any]], limit: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
+    out = []
+    for r in list(rows)[:limit]:
+        out.append({k: (None if v is None else redact(str(v))) for k, v in r.items() if not _HIDDEN_COLUMNS.search(k)})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Mart suites (Great Expectations)
+
+
+@dataclass(frozen=True)
+class MartSuite:
+    suite: str
+    asset_key: dg.AssetKey
+    frame_sql: str
+    index_columns: tuple[str, ...]
+    description: str
+
+
+def mart_suites() -> list[MartSuite]:
+    out = []
+    for name in suite_names():
+        suite = load_suite_json(name)
+        meta = suite["meta"]["finsam"]
+        if meta.get("layer") != "mart":
+            continue
+        critical = sum(1 for e in suite["expectations"] if e["severity"] == "critical")
+        out.append(MartSuite(
+            suite=name,
+            asset_key=dg.AssetKey(meta["asset_key"]),
+            frame_sql=meta["frame_sql"],
+            index_columns=tuple(meta["index_columns"]),
+            description=(
+                f"Great Expectations suite {name} (expectations/expectations/{name}.json): "
+                f"{len(suite['expectations'])} expectations, {critical} of them blocking. "
+                "Reconciliation identities, shares in [0, 1], one row per key and, where the mart "
+                "is per insats and period, a row for every insats × period."
+            ),
+        ))
+    return out
+
+
+def suite_check_result(outcome: SuiteOutcome, asset_key: dg.AssetKey, docs: Path | None) -> dg.AssetCheckResult:
+    failed = [*outcome.blocking, *outcome.warnings]
+    severity = dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN
+    sample_rows = [
+        {"expectation": e.label, **row} for e in failed for row in e.sample
+    ]
+    metadata: dict[str, Any] = {
+        "suite": outcome.suite,
+        "rows_validated": outcome.rows,
+        "expectations": len(outcome.expectations),
+        "failed_blocking": dg.MetadataValue.json([e.as_dict() for e in outcome.blocking]),
+        "failed_warning": dg.MetadataValue.json([e.as_dict() for e in outcome.warnings]),
+        "results": dg.MetadataValue.md(_md_table(
+            [{"expectation": e.label, "severity": e.severity, "passed": e.success,
+              "unexpected": e.unexpected_count, "why": e.why} for e in outcome.expectations],
+            limit=len(outcome.expectations),
+        )),
+        "duration_s": round(outcome.duration_s, 3),
+    }
+    if failed:
+        metadata["sample"] = dg.MetadataValue.md(_md_table(sample_rows))
+        metadata["sample_rows"] = dg.MetadataValue.json(_plain_rows(sample_rows))
+    if docs is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(docs))
+    description = (
+        "; ".join(f"{e.label}: {e.unexpected_count} rows ({e.severity})" for e in failed)
+        if failed else f"{len(outcome.expectations)} expectations passed"
+    )
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=GX_CHECK_NAME,
+        passed=not failed,
+        severity=severity,
+        metadata=metadata,
+        description=description[:1000],
+    )
+
+
+def validate_mart(con: duckdb.DuckDBPyConnection, ms: MartSuite, validation_dir: Path, run_name: str) -> SuiteOutcome:
+    frame = con.sql(ms.frame_sql).df()
+    return get_runtime(validation_dir).validate(ms.suite, frame, subject=run_name, index_columns=list(ms.index_columns))
+
+
+def build_mart_suite_checks() -> dg.AssetChecksDefinition:
+    suites = mart_suites()
+    by_key = {dg.AssetCheckKey(ms.asset_key, GX_CHECK_NAME): ms for ms in suites}
+
+    @dg.multi_asset_check(
+        name="mart_suites",
+        specs=[
+            dg.AssetCheckSpec(GX_CHECK_NAME, asset=ms.asset_key, blocking=True, description=ms.description)
+            for ms in suites
+        ],
+        can_subset=True,
+        pool=POOL,
+        description="Great Expectations suites on every mart; blocking on failed critical expectations. Builds the GX data docs.",
+    )
+    def mart_suites_check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        settings = get_settings()
+        selected = [by_key[k] for k in by_key if k in context.selected_asset_check_keys]
+        outcomes: list[tuple[MartSuite, SuiteOutcome]] = []
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            for ms in selected:
+                outcome = validate_mart(con, ms, settings.validation_dir, context.run.run_id)
+                context.log.info(
+                    f"{ms.suite}: {outcome.rows} rows, {len(outcome.expectations)} expectations, "
+                    f"{len(outcome.blocking)} blocking and {len(outcome.warnings)} warning failures "
+                    f"({outcome.duration_s:.2f} s)"
+                )
+                outcomes.append((ms, outcome))
+        started = time.perf_counter()
+        docs = get_runtime(settings.validation_dir).build_docs()
+        context.log.info(f"data docs: {docs} ({time.perf_counter() - started:.1f} s)")
+        for ms, outcome in outcomes:
+            yield suite_check_result(outcome, ms.asset_key, docs)
+
+    return mart_suites_check
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-file rules (SQL)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    asset_key: dg.AssetKey
+    reads: tuple[dg.AssetKey, ...]
+    severity: dg.AssetCheckSeverity
+    why: str
+    sql: str
+    path: Path
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == dg.AssetCheckSeverity.ERROR
+
+
+_HEADER = re.compile(r"^--\s*(name|asset|reads|severity|why):\s*(.+?)\s*$")
+
+
+def load_rule(path: Path) -> Rule:
+    sql = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    for line in sql.splitlines():
+        m = _HEADER.match(line)
+        if m:
+            header[m.group(1)] = m.group(2)
+        elif line.strip() and not line.startswith("--"):
+            break
+    missing = {"name", "asset", "severity", "why"} - set(header)
+    if missing:
+        raise ValueError(f"{path.name}: header lacks {sorted(missing)}")
+    if header["name"] != path.stem:
+        raise ValueError(f"{path.name}: name {header['name']!r} must equal the file name")
+    return Rule(
+        name=header["name"],
+        asset_key=_key(header["asset"]),
+        reads=tuple(_key(k) for k in header.get("reads", "").split(",") if k.strip()),
+        severity=dg.AssetCheckSeverity(header["severity"].upper()),
+        why=header["why"],
+        sql=sql,
+        path=path,
+    )
+
+
+def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
+    return [load_rule(p) for p in sorted(rules_dir.glob("*.sql"))]
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: Rule
+    count: int
+    sample: list[dict[str, Any]]
+    files: list[str]
+    duration_s: float
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> RuleOutcome:
+    started = time.perf_counter()
+    rel = con.sql(f"select * from ({rule.sql.rstrip().rstrip(';')})")
+    columns = rel.columns
+    count = con.sql(f"select count(*) from ({rule.sql.rstrip().rstrip(';')})").fetchone()[0]
+    sample = [dict(zip(columns, row, strict=True)) for row in rel.limit(SAMPLE_ROWS).fetchall()] if count else []
+    files = sorted({str(v) for r in sample for k, v in r.items() if k.startswith(("fil", "_source_file")) and v})
+    return RuleOutcome(rule, int(count), sample, files, time.perf_counter() - started)
+
+
+def rule_check_result(o: RuleOutcome) -> dg.AssetCheckResult:
+    r = o.rule
+    metadata: dict[str, Any] = {
+        "offending_rows": o.count,
+        "severity_policy": "blocks publish" if r.blocking else "warning: published, listed in the summary",
+        "why": r.why,
+        "rule_sql": dg.MetadataValue.path(str(r.path)),
+        "reads": [k.to_user_string() for k in r.reads],
+        "duration_s": round(o.duration_s, 3),
+    }
+    if o.count:
+        metadata["sample"] = dg.MetadataValue.md(_md_table(o.sample))
+        metadata["sample_rows"] = dg.MetadataValue.json(_plain_rows(o.sample))
+        metadata["source_files"] = o.files
+    return dg.AssetCheckResult(
+        asset_key=r.asset_key,
+        check_name=r.name,
+        passed=o.count == 0,
+        severity=r.severity,
+        metadata=metadata,
+        description=(f"{o.count} offending row{'s' if o.count != 1 else ''}: {r.why}" if o.count else "no offending rows")[:1000],
+    )
+
+
+def build_rule_checks(rules: Sequence[Rule] | None = None) -> dg.AssetChecksDefinition:
+    rules = list(rules if rules is not None else load_rules())
+    by_key = {dg.AssetCheckKey(r.asset_key, r.name): r for r in rules}
+
+    @dg.multi_asset_check(
+        name="cross_file_rules",
+        specs=[
+            dg.AssetCheckSpec(
+                r.name,
+                asset=r.asset_key,
+                blocking=r.blocking,
+                description=f"[{r.severity.value}] {r.why} (pipelines/quality/rules/{r.path.name})",
+                additional_deps=list(r.reads),
+            )
+            for r in rules
+        ],
+        can_subset=True,
+        pool=POOL,
+        description="Rules across files and sources (pipelines/quality/rules/*.sql): ERROR rules block publish, WARN rules are listed.",
+    )
+    def cross_file_rules(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        settings = get_settings()
+        selected = [by_key[k] for k in by_key if k in context.selected_asset_check_keys]
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            outcomes = [run_rule(con, r) for r in selected]
+        for o in outcomes:
+            level = context.log.info if o.count == 0 else (context.log.error if o.rule.blocking else context.log.warning)
+            level(f"{o.rule.name} on {o.rule.asset_key.to_user_string()}: {o.count} offending rows ({o.duration_s:.2f} s)")
+            yield rule_check_result(o)
+
+    return cross_file_rules
+
+
+def build_quality_checks() -> list[dg.AssetChecksDefinition]:
+    """Every quality asset check, for pipelines/definitions.py."""
+    return [build_mart_suite_checks(), build_rule_checks()]

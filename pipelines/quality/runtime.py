@@ -1,0 +1,359 @@
+"""Great Expectations at run time: one context per process, the committed suites, results and
+data docs under `<data dir>/validation/`.
+
+`import great_expectations` costs seconds, so it happens here, lazily, once per process (the
+first file or mart to validate), never when Dagster loads the code location.
+
+The context is ephemeral but not forgetful:
+- suites are read from the committed JSON in `expectations/expectations/` (built by
+  `python -m pipelines.quality.build_suites`), never written back;
+- validation results go to `<data dir>/validation/results/` (the newest `KEEP_RESULTS` per suite
+  are kept), data docs to `<data dir>/validation/docs/index.html`.
+The committed file context in `expectations/` (great_expectations.yml) is for the data team to
+open the same suites in a notebook: `gx.get_context(context_root_dir="expectations")`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipelines.settings import EXPECTATIONS_DIR
+
+log = logging.getLogger(__name__)
+
+SUITES_DIR = EXPECTATIONS_DIR / "expectations"
+DATASOURCE = "finsam"
+SITE_NAME = "finsam"
+KEEP_RESULTS = 10  # per suite; older results (and their pages) are pruned before docs are built
+SAMPLE_ROWS = 5  # offending rows kept per expectation (result's partial_unexpected_index_list)
+INDEX_LOG = "index.jsonl"  # one line per validation: what the refresh summary lists
+KEEP_INDEX_LINES = 5000
+
+SEVERITY_CRITICAL, SEVERITY_WARNING, SEVERITY_INFO = "critical", "warning", "info"
+
+
+def results_dir(validation_dir: Path) -> Path:
+    return validation_dir / "results"
+
+
+def docs_index(validation_dir: Path) -> Path:
+    return validation_dir / "docs" / "index.html"
+
+
+def load_suite_json(name: str) -> dict[str, Any]:
+    return json.loads((SUITES_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def suite_names() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.json"))
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes: plain data, no GX objects (they go into Dagster metadata, reason files, the summary)
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    expectation: str  # GX type, e.g. expect_column_values_to_be_between
+    column: str | None  # the column(s) it looks at, or None for a table-level expectation
+    severity: str  # critical | warning | info
+    success: bool
+    why: str | None  # the one-line reason (the expectation's notes)
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    sample: tuple[dict[str, Any], ...] = ()  # offending rows: index columns + the value
+    error: str | None = None  # the expectation raised instead of evaluating
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.expectation}({self.column})" if self.column else self.expectation
+
+    @property
+    def blocking(self) -> bool:
+        return not self.success and self.severity == SEVERITY_CRITICAL
+
+    @property
+    def warning(self) -> bool:
+        return not self.success and self.severity != SEVERITY_CRITICAL
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expectation": self.label,
+            "severity": self.severity,
+            "unexpected_count": self.unexpected_count,
+            "why": self.why,
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    subject: str  # the file name or the asset key it validated
+    rows: int
+    expectations: tuple[ExpectationOutcome, ...]
+    duration_s: float
+
+    @property
+    def blocking(self) -> list[ExpectationOutcome]:
+        return [e for e in self.expectations if e.blocking]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [e for e in self.expectations if e.warning]
+
+    @property
+    def ok(self) -> bool:
+        """No blocking failure (warnings allowed)."""
+        return not self.blocking
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy / pandas scalars in GX results -> plain JSON values (dates as ISO text)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX puts an expectation's exception either at the top of exception_info or under the id
+    of the metric that raised."""
+    if not isinstance(info, dict) or not info:
+        return None
+    candidates = [info, *(v for v in info.values() if isinstance(v, dict))]
+    for c in candidates:
+        if c.get("raised_exception"):
+            return str(c.get("exception_message") or "exception")[:300]
+    return None
+
+
+def _outcome_from_result(r: Any) -> ExpectationOutcome:
+    cfg = r.expectation_config
+    kwargs = dict(cfg.kwargs)
+    column = kwargs.get("column") or (
+        ", ".join(kwargs["column_list"]) if kwargs.get("column_list") else None
+    ) or (f"{kwargs['column_A']}, {kwargs['column_B']}" if kwargs.get("column_A") else None)
+    severity = getattr(cfg, "severity", None)
+    severity = getattr(severity, "value", severity) or SEVERITY_CRITICAL
+    result = r.result or {}
+    error = _exception_message(r.exception_info)
+    notes = cfg.notes
+    if isinstance(notes, list):
+        notes = " ".join(notes)
+    sample = tuple(_jsonable(row) for row in (result.get("partial_unexpected_index_list") or [])[:SAMPLE_ROWS])
+    if not sample and result.get("partial_unexpected_list"):
+        sample = tuple({"value": _jsonable(v)} for v in result["partial_unexpected_list"][:SAMPLE_ROWS])
+    return ExpectationOutcome(
+        expectation=cfg.type,
+        column=column,
+        severity=str(severity),
+        success=bool(r.success) and error is None,
+        why=notes,
+        unexpected_count=result.get("unexpected_count"),
+        element_count=result.get("element_count"),
+        sample=sample,
+        error=error,
+        kwargs=_jsonable({k: v for k, v in kwargs.items() if k not in ("value_set",)}),
+    )
+
+
+def _with_ns_datetimes(frame: Any) -> Any:
+    """GX compares ISO date bounds (e.g. min_value "2004-01-01") with a column only when it is
+    datetime64[ns]; Polars and DuckDB hand over ms / us precision."""
+    import pandas as pd
+
+    cols = [c for c, t in frame.dtypes.items() if pd.api.types.is_datetime64_any_dtype(t) and str(t) != "datetime64[ns]"]
+    if not cols:
+        return frame
+    return frame.assign(**{c: frame[c].astype("datetime64[ns]") for c in cols})
+
+
+class Runtime:
+    """The GX context of this process for one validation dir (see module docstring)."""
+
+    def __init__(self, validation_dir: Path) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # never phone home from a pipeline
+        started = time.perf_counter()
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
+
+        self._gx = gx
+        self.validation_dir = validation_dir
+        results_dir(validation_dir).mkdir(parents=True, exist_ok=True)
+        config = DataContextConfig(
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False),
+            stores={
+                "expectations_store": {"class_name": "ExpectationsStore", "store_backend": {"class_name": "InMemoryStoreBackend"}},
+                "validation_results_store": {
+                    "class_name": "ValidationResultsStore",
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir(validation_dir))},
+                },
+                "checkpoint_store": {"class_name": "CheckpointStore", "store_backend": {"class_name": "InMemoryStoreBackend"}},
+                "validation_definition_store": {"class_name": "ValidationDefinitionStore", "store_backend": {"class_name": "InMemoryStoreBackend"}},
+            },
+            expectations_store_name="expectations_store",
+            validation_results_store_name="validation_results_store",
+            checkpoint_store_name="checkpoint_store",
+            data_docs_sites={
+                SITE_NAME: {
+                    "class_name": "SiteBuilder",
+                    "show_how_to_buttons": False,
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(validation_dir / "docs")},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                }
+            },
+        )
+        self.context = gx.get_context(project_config=config, mode="ephemeral")
+        self._datasource = self.context.data_sources.add_pandas(DATASOURCE)
+        self._definitions: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.pending_docs = False  # results stored since the last data docs build
+        log.info("great_expectations ready in %.1f s", time.perf_counter() - started)
+
+    def _definition(self, suite_name: str) -> Any:
+        vd = self._definitions.get(suite_name)
+        if vd is None:
+            gx = self._gx
+            suite = self.context.suites.add(gx.ExpectationSuite(**load_suite_json(suite_name)))
+            batch = self._datasource.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("whole")
+            vd = self.context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+            self._definitions[suite_name] = vd
+        return vd
+
+    def validate(
+        self,
+        suite_name: str,
+        frame: Any,  # pandas.DataFrame
+        *,
+        subject: str,
+        parameters: dict[str, Any] | None = None,
+        index_columns: list[str] | None = None,
+    ) -> SuiteOutcome:
+        """Validate `frame` against the committed suite; store the result for data docs."""
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        started = time.perf_counter()
+        frame = _with_ns_datetimes(frame)
+        result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+        if index_columns:
+            result_format["unexpected_index_column_names"] = list(index_columns)
+        with self._lock:
+            vd = self._definition(suite_name)
+            run_id = RunIdentifier(run_name=subject.replace("/", "__"), run_time=dt.datetime.now(dt.timezone.utc))
+            result = vd.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=parameters or {},
+                result_format=result_format,
+                run_id=run_id,
+            )
+            self.pending_docs = True
+        outcome = SuiteOutcome(
+            suite=suite_name,
+            subject=subject,
+            rows=len(frame),
+            expectations=tuple(_outcome_from_result(r) for r in result.results),
+            duration_s=time.perf_counter() - started,
+        )
+        self._log_index(outcome)
+        return outcome
+
+    def _log_index(self, outcome: SuiteOutcome) -> None:
+        line = {
+            "at": dt.datetime.now().isoformat(timespec="seconds"),
+            "suite": outcome.suite,
+            "subject": outcome.subject,
+            "rows": outcome.rows,
+            "ok": outcome.ok,
+            "blocking": [e.label for e in outcome.blocking],
+            "warnings": [e.label for e in outcome.warnings],
+            "seconds": round(outcome.duration_s, 3),
+        }
+        with (self.validation_dir / INDEX_LOG).open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def build_docs(self) -> Path:
+        """Prune old results, then (re)build the data docs site; returns its index.html."""
+        with self._lock:
+            started = time.perf_counter()
+            # Every suite gets a page, also those not validated in this process.
+            for name in suite_names():
+                self._definition(name)
+            prune_results(self.validation_dir)
+            _trim_index(self.validation_dir)
+            self.context.build_data_docs(site_names=[SITE_NAME])
+            self.pending_docs = False
+            log.info("data docs built in %.1f s", time.perf_counter() - started)
+        return docs_index(self.validation_dir)
+
+
+def prune_results(validation_dir: Path, keep: int = KEEP_RESULTS) -> None:
+    """Keep the newest `keep` results per suite (results/<suite>/<run name>/<run time>/…)."""
+    root = results_dir(validation_dir)
+    if not root.exists():
+        return
+    for suite_dir in (p for p in root.iterdir() if p.is_dir()):
+        runs = sorted(
+            (t for name_dir in suite_dir.iterdir() if name_dir.is_dir() for t in name_dir.iterdir() if t.is_dir()),
+            key=lambda t: t.name,
+            reverse=True,
+        )
+        for old in runs[keep:]:
+            shutil.rmtree(old, ignore_errors=True)
+            if not any(old.parent.iterdir()):
+                old.parent.rmdir()
+
+
+def _trim_index(validation_dir: Path, keep: int = KEEP_INDEX_LINES) -> None:
+    path = validation_dir / INDEX_LOG
+    if path.exists():
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if len(lines) > keep:
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text("".join(lines[-keep:]), encoding="utf-8")
+            os.replace(tmp, path)
+
+
+_RUNTIMES: dict[Path, Runtime] = {}
+_RUNTIMES_LOCK = threading.Lock()
+
+
+def get_runtime(validation_dir: Path) -> Runtime:
+    """The process' runtime for this validation dir (created, and GX imported, on first use)."""
+    key = validation_dir.resolve()
+    with _RUNTIMES_LOCK:
+        rt = _RUNTIMES.get(key)
+        if rt is None:
+            rt = _RUNTIMES[key] = Runtime(key)
+        return rt
+
+
+def build_docs_if_pending(validation_dir: Path) -> Path | None:
+    """Build data docs when this process stored results since the last build (the CLI calls it
+    after a run whose mart checks never ran, e.g. because dbt failed). No GX import otherwise."""
+    rt = _RUNTIMES.get(validation_dir.resolve())
+    if rt is None or not rt.pending_docs:
+        return None
+    return rt.build_docs()

@@ -1,0 +1,182 @@
+"""The mart suites (marts_<mart>) on a tiny warehouse built from the marts' contracts.
+
+Every mart gets rows for 2 insatser × 2 periods (× one value of each extra key column), with
+counts 0 and shares ½, which satisfy every identity: the clean warehouse passes every suite.
+Then one deliberate break per suite must fail it, naming the expectation that caught it, and
+a warning-only failure must not block.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+import dagster as dg
+from pipelines.quality.checks import GX_CHECK_NAME, mart_suites, suite_check_result, validate_mart
+from pipelines.settings import DBT_PROJECT_DIR
+
+MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts"
+INSATSER = [("F1", "I1"), ("F2", "I2")]
+PERIODS = [("manad", "2024-01", "2024-01-01", "2024-01-31"), ("ar", "2024", "2024-01-01", "2024-12-31")]
+KEY_VALUES = {
+    "kon": "Kvinna", "dimension": "aldersgrupp", "kategori": "15 - 29", "forsorjningskalla": "A-kassa",
+    "kostnadsslag": "Egen personal", "aktivitet": "Arbetsträning", "finansiar": "Region X", "part": "region",
+}
+SHARES = {"andel_i_mal", "andel_steg_upp", "belaggningsgrad", "fullfoljandegrad", "narvarograd", "andel", "forbrukningsgrad"}
+
+
+def _contract(mart: str) -> list[tuple[str, str]]:
+    model = yaml.safe_load((MARTS_DIR / f"{mart}.yml").read_text(encoding="utf-8"))["models"][0]
+    return [(c["name"], c["data_type"]) for c in model["columns"]]
+
+
+def _value(column: str, dtype: str, forbund: str, insats: str, period: tuple) -> object:
+    typ, pid, start, slut = period
+    fixed = {
+        "forbund": forbund, "insats_id": insats, "period_typ": typ, "period_id": pid,
+        "period_start": start, "period_slut": slut, "period_slut_as_of": slut, "as_of": "2024-12-31",
+        "startdatum": "2020-01-01", "slutdatum": None, "ar": 2024, "provotid_dagar": 90, "arsplatser": 10.0,
+        "insatsnamn": insats, "malutfall": ["arbete"], "is_complete": True, "dagar_i_period": 31,
+        **KEY_VALUES,
+    }
+    if column in fixed:
+        return fixed[column]
+    if column in SHARES:
+        return 0.5
+    if dtype in ("bigint", "integer", "double"):
+        return 0
+    return "x"
+
+
+def _create(con: duckdb.DuckDBPyConnection, mart: str, rows: list[tuple]) -> None:
+    cols = _contract(mart)
+    con.execute(f"create table marts.{mart} ({', '.join(f'{n} {t}' for n, t in cols)})")
+    con.executemany(f"insert into marts.{mart} values ({', '.join('?' for _ in cols)})", rows)
+
+
+def build_warehouse(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        for mart in sorted(p.stem for p in MARTS_DIR.glob("*.yml")):
+            cols = _contract(mart)
+            if mart == "dim_insats":
+                rows = [tuple(_value(c, t, f, i, PERIODS[0]) for c, t in cols) for f, i in INSATSER]
+            elif mart == "dim_period":
+                rows = [tuple(_value(c, t, "", "", p) for c, t in cols) for p in PERIODS]
+            elif mart == "finansiering":  # per förbund and year, no insats
+                rows = [tuple(_value(c, t, f, i, PERIODS[1]) for c, t in cols) for f, i in INSATSER]
+            else:
+                rows = [tuple(_value(c, t, f, i, p) for c, t in cols) for f, i in INSATSER for p in PERIODS]
+            _create(con, mart, rows)
+
+
+# suite -> (SQL that breaks the clean warehouse, the expectation label that must catch it)
+BROKEN = {
+    "marts_genomflode": ("update marts.genomflode set nyinskrivna = 3 where insats_id = 'I1' and period_id = '2024'",
+                         "expect_column_values_to_be_between(flodesidentitet_avvikelse)"),
+    "marts_resultat": ("update marts.resultat set till_arbete = 1 where insats_id = 'I2'",
+                       "expect_column_values_to_be_between(till_summa_avvikelse)"),
+    "marts_forsorjning": ("update marts.forsorjning set forandring = 4 where insats_id = 'I1'",
+                          "expect_column_values_to_be_between(forandring_avvikelse)"),
+    "marts_fordelning": ("update marts.fordelning set antal = -1 where insats_id = 'I1'",
+                         "expect_column_values_to_be_between(antal)"),
+    "marts_datakvalitet": ("delete from marts.datakvalitet where insats_id = 'I2' and period_id = '2024-01'",
+                           "expect_column_values_to_be_in_set(rad_saknas)"),
+    "marts_ekonomi": ("update marts.ekonomi set aterstar = 100 where insats_id = 'I1'",
+                      "expect_column_values_to_be_between(aterstar_avvikelse)"),
+    "marts_enhetskostnad": ("insert into marts.enhetskostnad select * from marts.enhetskostnad where insats_id = 'I1'",
+                            "expect_compound_columns_to_be_unique(forbund, insats_id, period_typ, period_id)"),
+    "marts_samhallsekonomi": ("update marts.samhallsekonomi set besparing_per_manad = 10 where insats_id = 'I2'",
+                              "expect_column_values_to_be_between(besparing_avvikelse)"),
+    "marts_aktivitet": ("update marts.aktivitet set fullfoljandegrad = 1.5 where insats_id = 'I2'",
+                        "expect_column_values_to_be_between(fullfoljandegrad)"),
+    "marts_finansiering": ("update marts.finansiering set andel = 1.2 where forbund = 'F1'",
+                           "expect_column_values_to_be_between(andel)"),
+    "marts_dim_insats": ("update marts.dim_insats set insats_id = 'I1'",
+                         "expect_column_values_to_be_unique(insats_id)"),
+    "marts_dim_period": ("update marts.dim_period set period_slut = date '2023-12-31' where period_id = '2024-01'",
+                         "expect_column_pair_values_a_to_be_greater_than_b(period_slut, period_start)"),
+}
+SUITES = {ms.suite: ms for ms in mart_suites()}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
+    build_warehouse(path)
+    return path
+
+
+@pytest.fixture
+def warehouse(clean, tmp_path) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    path.write_bytes(clean.read_bytes())
+    return path
+
+
+def test_every_mart_suite_has_a_case_and_guards_a_contracted_mart():
+    assert set(SUITES) == set(BROKEN)
+    marts = {p.stem for p in MARTS_DIR.glob("*.yml")}
+    for ms in SUITES.values():
+        assert ms.asset_key.path[0] == "marts" and ms.asset_key.path[1] in marts
+
+
+@pytest.mark.parametrize("suite", sorted(BROKEN))
+def test_clean_mart_passes(suite, clean, tmp_path):
+    with duckdb.connect(str(clean), read_only=True) as con:
+        outcome = validate_mart(con, SUITES[suite], tmp_path / "validation", "test")
+    assert not outcome.blocking and not outcome.warnings, [(e.label, e.unexpected_count, e.error) for e in outcome.expectations if not e.success]
+    assert outcome.rows > 0
+
+
+@pytest.mark.parametrize("suite", sorted(BROKEN))
+def test_broken_mart_fails_naming_the_expectation(suite, warehouse, tmp_path):
+    sql, label = BROKEN[suite]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        outcome = validate_mart(con, SUITES[suite], tmp_path / "validation", "test")
+    assert label in [e.label for e in outcome.blocking], [e.label for e in outcome.expectations if not e.success]
+    failing = next(e for e in outcome.blocking if e.label == label)
+    assert failing.sample, "no sample of offending rows"
+    assert failing.why
+    result = suite_check_result(outcome, SUITES[suite].asset_key, None)
+    assert result.passed is False and result.severity == dg.AssetCheckSeverity.ERROR
+    assert result.check_name == GX_CHECK_NAME
+    assert label in result.metadata["failed_blocking"].value[0]["expectation"] or label in str(result.metadata["failed_blocking"].value)
+    assert "sample" in result.metadata
+
+
+def test_missing_rows_are_named_by_their_key(warehouse, tmp_path):
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from marts.genomflode where insats_id = 'I2' and period_id = '2024'")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        outcome = validate_mart(con, SUITES["marts_genomflode"], tmp_path / "validation", "test")
+    [missing] = [e for e in outcome.blocking if e.label == "expect_column_values_to_be_in_set(rad_saknas)"]
+    assert missing.unexpected_count == 1
+    assert {"forbund": "F2", "insats_id": "I2", "period_typ": "ar", "period_id": "2024"}.items() <= missing.sample[0].items()
+
+
+def test_a_warning_does_not_block(warehouse, tmp_path):
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.ekonomi set forbrukningsgrad = 3 where insats_id = 'I1'")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        outcome = validate_mart(con, SUITES["marts_ekonomi"], tmp_path / "validation", "test")
+    assert outcome.ok and [e.label for e in outcome.warnings] == ["expect_column_values_to_be_between(forbrukningsgrad)"]
+    result = suite_check_result(outcome, SUITES["marts_ekonomi"].asset_key, None)
+    assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_results_and_data_docs_land_in_the_validation_dir(clean, tmp_path):
+    from pipelines.quality.runtime import docs_index, get_runtime, results_dir
+
+    validation = tmp_path / "validation"
+    with duckdb.connect(str(clean), read_only=True) as con:
+        validate_mart(con, SUITES["marts_dim_period"], validation, "docs-test")
+    assert any(results_dir(validation).rglob("*.json"))
+    index = get_runtime(validation).build_docs()
+    assert index == docs_index(validation) and index.exists()
+    assert "marts_dim_period" in index.read_text(encoding="utf-8")
