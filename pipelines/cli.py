@@ -16,6 +16,7 @@ from pipelines import settings as settings_module
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="finsam-warehouse: FINSAM exports → validated DuckDB marts.")
 
 EXIT_OK, EXIT_FAILED, EXIT_QUARANTINED = 0, 1, 2
+EXIT_BUSY = 3  # ops: another refresh holds <data dir>/refresh.lock (pipelines/ops/lock.py)
 PROJECT_DAGSTER_YAML = settings_module.PROJECT_ROOT / "dagster.yaml"
 
 
@@ -66,18 +67,32 @@ def refresh(
     landing: Annotated[Optional[Path], typer.Option(help="Landing folder (FINSAM_LANDING_DIR; default <data dir>/landing).")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="Data date YYYY-MM-DD (FINSAM_AS_OF; default today).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild and publish even if nothing changed since the last publish (FINSAM_FORCE_REBUILD).")] = False,
 ) -> None:
     """Materialise the whole asset graph in process: ingest → dbt → publish.
 
-    Exit code 0 = everything materialised and published; 2 = published, but some files were
-    quarantined; 1 = failed, nothing published.
+    When no loaded file, dbt model, check or the as-of date changed since the last publish,
+    only ingest runs and BI keeps what it has (`--force` rebuilds anyway).
+
+    Exit code 0 = everything materialised and published, or nothing changed; 2 = published, but some files were
+    quarantined; 1 = failed, nothing published (the summary says when a step after publish
+    failed); 3 = another refresh is running, nothing done (FINSAM_LOCK_TIMEOUT: seconds to wait
+    for it, default 0). A failure is also written to <data dir>/alerts.log and posted to
+    FINSAM_ALERT_WEBHOOK_URL when set.
     """
+    from pipelines.ops.lock import RefreshBusy
     from pipelines.run import run_refresh
 
+    if force:
+        os.environ[settings_module.ENV_FORCE_REBUILD] = "1"
     s = apply_flags(landing, data_dir, as_of)
     settings_module.warn_if_demo_key(s)
     prepare_dagster_home(s)
-    outcome = run_refresh(s)
+    try:
+        outcome = run_refresh(s)
+    except RefreshBusy as busy:  # ops
+        typer.echo(f"finsam refresh: {busy}", err=True)
+        raise typer.Exit(EXIT_BUSY) from None
     outcome.print_summary()
     raise typer.Exit(outcome.exit_code)
 

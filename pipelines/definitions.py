@@ -6,7 +6,15 @@ import dagster as dg
 
 from pipelines.automation import build_automation
 from pipelines.ingest.assets import ingest_assets
+from pipelines.ops import (
+    RefreshLockResource,
+    apply_ops_specs,
+    build_dbt_docs_asset,
+    refresh_failure_alert,
+    refresh_lock_watchdog,
+)
 from pipelines.publish.assets import build_publish_asset
+from pipelines.quality.checks import build_quality_checks
 from pipelines.report.assets import rapporter
 from pipelines.transform.assets import dbt_resource, finsam_dbt_assets
 
@@ -14,6 +22,9 @@ MART_LAYER = "marts"
 
 mart_keys = sorted((k for k in finsam_dbt_assets.keys if k.path[0] == MART_LAYER), key=lambda k: k.path)
 publish_asset = build_publish_asset(mart_keys)
+docs_asset = build_dbt_docs_asset()  # ops: <data dir>/docs/dbt/index.html, after publish
+# quality: GX suites on the marts + cross-file rules; the blocking ones gate publish (pipelines/quality)
+quality_checks = build_quality_checks()
 
 # In-process: one process, one DuckDB writer at a time, and no re-import per step (stack-notes.md).
 refresh_job = dg.define_asset_job(
@@ -26,9 +37,11 @@ refresh_job = dg.define_asset_job(
 nightly_schedule, landing_sensor = build_automation(refresh_job)
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, finsam_dbt_assets, publish_asset, rapporter],
+    # ops: apply_ops_specs adds owners, the marts' freshness policy and raw column schemas.
+    assets=apply_ops_specs([*ingest_assets, finsam_dbt_assets, publish_asset, rapporter, docs_asset]),
+    asset_checks=quality_checks,
     jobs=[refresh_job],
     schedules=[nightly_schedule],
-    sensors=[landing_sensor],
-    resources={"dbt": dbt_resource()},
+    sensors=[landing_sensor, refresh_failure_alert, refresh_lock_watchdog],
+    resources={"dbt": dbt_resource(), "refresh_lock": RefreshLockResource()},
 )

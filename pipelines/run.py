@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import typer
 
+from pipelines.quality.summary import QualitySummary, summarize
 from pipelines.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,13 @@ class RefreshOutcome:
     raw_rows: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
     reports: list[Path] = field(default_factory=list)
+    quality: QualitySummary | None = None  # quality: checks ran/passed/warned/failed, data docs
+    # Inputs as at the last publish (pipelines/transform/inputs.py): when it was, if nothing was rebuilt.
+    unchanged_since: str | None = None
 
     @property
     def exit_code(self) -> int:
-        if not (self.success and self.published):
+        if not (self.success and (self.published or self.unchanged_since)):
             return 1
         return 2 if self.quarantined else 0
 
@@ -50,8 +54,19 @@ class RefreshOutcome:
             echo(f"Quarantined files ({len(self.quarantined)}), kept in {s.quarantine_dir}:")
             for name, reason in self.quarantined:
                 echo(f"  {name}: {reason}")
+        if self.unchanged_since:
+            echo(
+                f"Nothing changed since the publish of {self.unchanged_since}: dbt, checks, publish and "
+                "reports skipped; bi.duckdb is as it was (`finsam refresh --force` rebuilds)."
+            )
+        elif self.quality is not None:  # quality: which check failed, on which asset, sample rows
+            for line in self.quality.lines():
+                echo(line)
         if self.failures:
-            echo("FAILED — nothing was published; yesterday's bi.duckdb is untouched:")
+            if self.published:  # ops: a step after publish failed (e.g. docs, reports)
+                echo("FAILED after publishing — bi.duckdb is new; these steps failed:")
+            else:
+                echo("FAILED — nothing was published; yesterday's bi.duckdb is untouched:")
             for f in self.failures:
                 echo(f"  {f}")
         if self.reports:
@@ -62,6 +77,10 @@ class RefreshOutcome:
         echo(f"  warehouse  {s.warehouse_path}")
         echo(f"  BI         {s.bi_path}  (open read-only)  ·  Parquet {s.bi_parquet_dir}/")
         echo(f"  quarantine {s.quarantine_dir}")
+        if (s.docs_dir / "dbt" / "index.html").exists():  # ops: the dbt docs site
+            echo(f"  dbt docs   {s.docs_dir / 'dbt' / 'index.html'}")
+        if self.exit_code == 1:  # ops: the failure alert
+            echo(f"  alerts     {s.data_dir / 'alerts.log'}")
         echo("UI: `make ui`, then http://127.0.0.1:3000 (this run is in the run history)")
         status = {0: "OK", 1: "FAILED", 2: "PUBLISHED WITH QUARANTINED FILES"}[self.exit_code]
         echo(f"Result: {status} (exit code {self.exit_code})")
@@ -94,11 +113,32 @@ def quarantined_since(warehouse: Path, since: dt.datetime) -> list[tuple[str, st
 
 
 def run_refresh(s: Settings) -> RefreshOutcome:
+    """The refresh under `<data dir>/refresh.lock`, with an alert when it fails (pipelines/ops).
+
+    Raises pipelines.ops.RefreshBusy when another refresh holds the lock past FINSAM_LOCK_TIMEOUT.
+    """
+    from pipelines.ops.alerts import alert_cli_failure
+    from pipelines.ops.lock import cli_refresh_lock
+
+    with cli_refresh_lock(s.data_dir):
+        try:
+            outcome = _run_refresh(s)
+        except Exception as exc:
+            alert_cli_failure(s.data_dir, "", [f"finsam refresh crashed: {type(exc).__name__}: {exc}"], published=False)
+            raise
+        if outcome.exit_code == 1:
+            alert_cli_failure(s.data_dir, outcome.run_id, outcome.failures, outcome.published)
+        return outcome
+
+
+def _run_refresh(s: Settings) -> RefreshOutcome:
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.ops.alerts import step_failure_text
     from pipelines.publish.assets import PUBLISH_KEY
     from pipelines.report.assets import rapporter
+    from pipelines.transform.inputs import last_published
 
     started = dt.datetime.now()
     instance = dg.DagsterInstance.get()
@@ -112,23 +152,23 @@ def run_refresh(s: Settings) -> RefreshOutcome:
     published = any(
         e.is_step_materialization and e.asset_key == PUBLISH_KEY for e in result.all_events
     )
-    failures = [
-        f"step {e.step_key} failed: {e.event_specific_data.error.message.strip().splitlines()[0] if e.event_specific_data.error else ''}"
-        for e in result.all_events
-        if e.is_step_failure
-    ]
+    # ops: step_failure_text unwraps retries ("Exceeded max_retries") down to the real error
+    failures = [step_failure_text(e) for e in result.all_events if e.is_step_failure]
     outcome = RefreshOutcome(
         settings=s, success=result.success, published=published, run_id=result.run_id, failures=failures
     )
+    if result.success and not published and (record := last_published(s)):  # the dbt step found nothing new
+        outcome.unchanged_since = record["published_at"]
     for e in result.all_events:
         if e.is_step_materialization and e.asset_key in rapporter.keys:
             listed = e.event_specific_data.materialization.metadata["reports"].value
             outcome.reports = [s.reports_dir / p for p in listed]
     outcome.quarantined = quarantined_since(s.warehouse_path, started)
+    outcome.quality = summarize(result.all_events, s, result.run_id, started)  # quality
     if s.warehouse_path.exists():
         with duckdb.connect(str(s.warehouse_path), read_only=True) as con:
             outcome.raw_rows = _table_rows(con, "raw")
-    if published and s.bi_path.exists():
+    if (published or outcome.unchanged_since) and s.bi_path.exists():
         with duckdb.connect(str(s.bi_path), read_only=True) as con:
             outcome.mart_rows = _table_rows(con, "marts")
     return outcome

@@ -28,6 +28,9 @@ ENV_AS_OF = "FINSAM_AS_OF"
 ENV_PSEUDONYM_KEY = "FINSAM_PSEUDONYM_KEY"
 ENV_PSEUDONYM_KEY_FILE = "FINSAM_PSEUDONYM_KEY_FILE"
 ENV_SUPPRESSION_THRESHOLD = "FINSAM_SUPPRESSION_THRESHOLD"
+ENV_LOCK_TIMEOUT = "FINSAM_LOCK_TIMEOUT"
+ENV_ALERT_WEBHOOK_URL = "FINSAM_ALERT_WEBHOOK_URL"
+ENV_FORCE_REBUILD = "FINSAM_FORCE_REBUILD"
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,14 @@ class Settings:
     using_demo_key: bool
     # Reports show counts below this as "<N" (small-number suppression), see README.
     suppression_threshold: int
+    # Seconds a refresh waits for another one's <data dir>/refresh.lock; None: the caller's
+    # default (0 for `finsam refresh`, an hour for daemon runs), see pipelines/ops/lock.py.
+    lock_timeout_seconds: float | None = None
+    # Failed runs are POSTed here as JSON when set (pipelines/ops/alerts.py).
+    alert_webhook_url: str | None = None
+    # Rebuild and publish even when nothing changed since the last publish
+    # (`finsam refresh --force`, pipelines/transform/inputs.py).
+    force_rebuild: bool = False
 
     @property
     def warehouse_path(self) -> Path:
@@ -92,6 +103,11 @@ def get_settings() -> Settings:
     as_of = dt.date.fromisoformat(as_of_text) if as_of_text else dt.date.today()
     key, using_demo_key = _read_key()
     threshold = int(os.environ.get(ENV_SUPPRESSION_THRESHOLD) or 3)
+    lock_timeout_text = (os.environ.get(ENV_LOCK_TIMEOUT) or "").strip()
+    try:
+        lock_timeout = max(0.0, float(lock_timeout_text)) if lock_timeout_text else None
+    except ValueError:
+        raise ValueError(f"{ENV_LOCK_TIMEOUT} must be a number of seconds, not {lock_timeout_text!r}") from None
     return Settings(
         landing_dir=landing_dir,
         data_dir=data_dir,
@@ -99,6 +115,9 @@ def get_settings() -> Settings:
         pseudonym_key=key,
         using_demo_key=using_demo_key,
         suppression_threshold=threshold,
+        lock_timeout_seconds=lock_timeout,
+        alert_webhook_url=(os.environ.get(ENV_ALERT_WEBHOOK_URL) or "").strip() or None,
+        force_rebuild=(os.environ.get(ENV_FORCE_REBUILD) or "").strip().lower() in {"1", "true", "yes"},
     )
 
 

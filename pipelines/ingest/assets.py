@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.ingest import ingest_kind, load_specs, registered_insats_ids
+from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
 
 REGISTER_KIND = "insatser"
@@ -32,11 +33,13 @@ def _build(kind: str, description: str) -> dg.AssetsDefinition:
         kinds={"python", "duckdb"},
         pool="warehouse_writer",
         owners=["team:data"],
+        retry_policy=WAREHOUSE_RETRY_POLICY,  # ops: DuckDB lock conflicts only (pipelines/ops/retry.py)
+        required_resource_keys={"refresh_lock"},  # ops: holds <data dir>/refresh.lock for the run
     )
     def _ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = get_settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.warehouse_path)) as con:
+        with retry_only_transient(), duckdb.connect(str(settings.warehouse_path)) as con:
             registered = None if kind == REGISTER_KIND else registered_insats_ids(con)
             report = ingest_kind(
                 con,

@@ -8,7 +8,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines.ops.dbt import probe_warehouse, prune_run_targets, with_row_counts
+from pipelines.ops.lock import RefreshLockResource
+from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
+from pipelines.transform.inputs import inputs_fingerprint, unchanged_since_publish
 from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, dbt_vars, ensure_manifest
 
 ensure_manifest()
@@ -19,12 +23,31 @@ ensure_manifest()
     dagster_dbt_translator=FinsamTranslator(),
     project=dbt_project,
     pool="warehouse_writer",
+    retry_policy=WAREHOUSE_RETRY_POLICY,  # ops: DuckDB lock conflicts only (pipelines/ops/retry.py)
 )
-def finsam_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def finsam_dbt_assets(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    refresh_lock: RefreshLockResource,  # ops: holds <data dir>/refresh.lock for the run
+):
     settings = get_settings()
+    # Nothing changed since the last publish: yield nothing, so checks, publish, docs and
+    # reports are skipped and BI keeps what it has (pipelines/transform/inputs.py).
+    unchanged = unchanged_since_publish(settings, inputs_fingerprint(settings))
+    if unchanged is not None:
+        context.log.info(
+            f"inputs unchanged since the publish of {unchanged['published_at']}: dbt build, checks, "
+            "publish and reports skipped (finsam refresh --force rebuilds)"
+        )
+        return
     # dbt runs as a subprocess that inherits os.environ; profiles.yml reads the warehouse path.
     os.environ.update(dbt_env(settings))
-    yield from dbt.cli(["build", "--vars", dbt_vars(settings)], context=context).stream()
+    prune_run_targets()  # ops: dagster-dbt leaves ~25 MB per run under dbt_project/target/
+    with retry_only_transient():
+        probe_warehouse(settings.warehouse_path)  # ops: a lock conflict fails here, retryable
+        invocation = dbt.cli(["build", "--vars", dbt_vars(settings)], context=context)
+        # ops: .stream()'s events, then a row-count observation per table (pipelines/ops/dbt.py)
+        yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -1,55 +1,35 @@
 """`finsam refresh` end to end on the demo exports, as a user runs it (a subprocess).
 
-One module-scoped landing folder, two refreshes:
-1. the demo exports → exit 0, raw tables and marts filled, bi.duckdb holds only `marts`;
-2. plus a NEWER SUS export with a bad code → exit 2, the bad file quarantined byte for byte
-   with a reason naming file, row and column, and the older good export still counted.
+Two refreshes:
+1. the demo exports → exit 0, raw tables and marts filled, bi.duckdb holds only `marts`
+   (the session's shared refresh, tests/integration/conftest.py);
+2. on a copy of that data dir, plus a NEWER SUS export with a bad code → exit 2, the bad file
+   quarantined byte for byte with a reason naming file, row and column, and the older good
+   export still counted.
 Then personnummer must appear in no DuckDB table, log, Dagster event log or report file.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.demo.generate import generate
+from cli_refresh import run_refresh_cli
 
-FINSAM = str(Path(sys.executable).with_name("finsam"))
-AS_OF = "2026-10-31"
-PNR_TEXT = re.compile(r"\b(?:19|20)?\d{6}[-+]?\d{4}\b")
+DIGIT_RUN = re.compile(r"\d[\d+-]{8,}\d")
 
-
-def _refresh(data_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [FINSAM, "refresh", "--data-dir", str(data_dir), "--as-of", AS_OF],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={k: v for k, v in __import__("os").environ.items() if not k.startswith(("FINSAM_", "DAGSTER_"))},
-    )
+YEARLY_NYINSKRIVNA = "select forbund, sum(nyinskrivna) from marts.genomflode where period_typ = 'ar' group by 1 order by 1"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    data = tmp_path_factory.mktemp("e2e")
+def run(demo_refresh, tmp_path_factory):
+    data = demo_refresh.copy_to(tmp_path_factory.mktemp("e2e") / "data")
     landing = data / "landing"
-    generate(landing, seed=7, scale=0.5)
-    personnummer = set()
-    for f in landing.glob("*.csv"):
-        personnummer |= {m.group(0) for m in PNR_TEXT.finditer(f.read_bytes().decode("cp1252", errors="replace"))}
-    for f in landing.glob("*.txt"):
-        personnummer |= set(re.findall(r"\b(?:19|20)\d{10}\b", f.read_text(encoding="cp1252")))
-    first = _refresh(data)
     with duckdb.connect(str(data / "bi.duckdb"), read_only=True) as con:
-        before = con.execute(
-            "select forbund, sum(nyinskrivna) from marts.genomflode where period_typ = 'ar' group by 1 order by 1"
-        ).fetchall()
+        before = con.execute(YEARLY_NYINSKRIVNA).fetchall()
 
     # A newer export for Malmö whose second data row has an unknown Kön.
     malmo = next(landing.glob("sus_deltagare_malmo_*.csv"))
@@ -59,15 +39,16 @@ def run(tmp_path_factory):
     bad_name = "sus_deltagare_malmo_2026-11-05.csv"
     bad_bytes = ("\ufeff" + "\r\n".join(lines)).encode("utf-8")
     (landing / bad_name).write_bytes(bad_bytes)
-    second = _refresh(data)
+    second = run_refresh_cli(data)
     return {
+        "shared": demo_refresh.data,
         "data": data,
-        "first": first,
+        "first": demo_refresh.first,
         "second": second,
         "before": before,
         "bad_name": bad_name,
         "bad_bytes": bad_bytes,
-        "personnummer": personnummer,
+        "personnummer": demo_refresh.personnummer,
     }
 
 
@@ -75,7 +56,7 @@ def test_first_refresh_publishes_everything(run):
     first = run["first"]
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "Result: OK (exit code 0)" in first.stdout
-    data = run["data"]
+    data = run["shared"]
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         raw = dict(
             con.execute(
@@ -105,10 +86,20 @@ def test_bad_newer_file_is_quarantined_and_the_older_export_still_counts(run):
     assert run["bad_name"] in reason and "rad 3" in reason.lower() and "Kön" in reason and "Okänd" in reason
     assert not (data / "landing" / run["bad_name"]).exists()
     with duckdb.connect(str(data / "bi.duckdb"), read_only=True) as con:
-        after = con.execute(
-            "select forbund, sum(nyinskrivna) from marts.genomflode where period_typ = 'ar' group by 1 order by 1"
-        ).fetchall()
+        after = con.execute(YEARLY_NYINSKRIVNA).fetchall()
     assert after == run["before"]
+
+
+def test_a_refresh_that_loads_nothing_new_rebuilds_nothing(run):
+    """The bad file was quarantined, so the marts' inputs are those of the last publish: dbt,
+    checks, publish and reports are skipped, and BI keeps the very same files."""
+    second, data = run["second"], run["data"]
+    assert "Nothing changed since the publish of " in second.stdout, second.stdout[-3000:]
+    assert "marts.genomflode" in second.stdout  # the summary still lists what BI has
+    assert (data / "bi.duckdb").read_bytes() == (run["shared"] / "bi.duckdb").read_bytes()
+    assert sorted(p.name for p in (data / "reports").rglob("*.html")) == sorted(
+        p.name for p in (run["shared"] / "reports").rglob("*.html")
+    )
 
 
 def _varchar_values(db: Path):
@@ -125,25 +116,35 @@ def _varchar_values(db: Path):
 
 
 def test_no_personnummer_in_any_duckdb_table(run):
-    data = run["data"]
     assert run["personnummer"], "the fixture found no personnummer to look for"
-    for db in (data / "warehouse.duckdb", data / "bi.duckdb"):
-        leaks = {name: hits for name, hits in _varchar_values(db) if hits}
-        assert leaks == {}, f"{db.name}: personnummer-like values in {leaks}"
+    for data in (run["shared"], run["data"]):
+        for db in (data / "warehouse.duckdb", data / "bi.duckdb"):
+            leaks = {name: hits for name, hits in _varchar_values(db) if hits}
+            assert leaks == {}, f"{db.name}: personnummer-like values in {leaks}"
+
+
+def _digit_windows(text: str) -> set[str]:
+    """Every 10-digit window of every run of digits (with - or + inside) in `text`."""
+    windows = set()
+    for run_ in DIGIT_RUN.findall(text):
+        digits = run_.replace("-", "").replace("+", "")
+        windows |= {digits[i : i + 10] for i in range(len(digits) - 9)}
+    return windows
 
 
 def test_no_personnummer_in_logs_event_log_or_any_other_file(run):
-    data = run["data"]
-    needles = set()
-    for p in run["personnummer"]:
-        digits = p.replace("-", "").replace("+", "")
-        needles |= {p, digits, digits[-10:]}
+    # A personnummer's last ten digits, wherever they stand in a run of digits: also inside
+    # a 12-digit form or glued to other digits.
+    needles = {p.replace("-", "").replace("+", "")[-10:] for p in run["personnummer"]}
     texts = [run["first"].stdout, run["first"].stderr, run["second"].stdout, run["second"].stderr]
-    for path in data.rglob("*"):
-        if path.is_file() and "landing" not in path.parts and "quarantine" not in path.parts and path.suffix not in {".duckdb", ".parquet"}:
-            texts.append(path.read_bytes().decode("utf-8", errors="replace"))
-    # the Dagster instance (SQLite event log, run storage) is plain text inside
-    assert any((data / "dagster_home").rglob("*.db")), "the run was not recorded in the instance"
-    blob = "\n".join(texts)
-    found = sorted(n for n in needles if n in blob)
-    assert found == [], f"personnummer found in outputs: {len(found)}"
+    scanned = 0
+    for data in (run["shared"], run["data"]):
+        # the Dagster instance (SQLite event log, run storage) is plain text inside
+        assert any((data / "dagster_home").rglob("*.db")), "the run was not recorded in the instance"
+        for path in data.rglob("*"):
+            if path.is_file() and "landing" not in path.parts and "quarantine" not in path.parts and path.suffix not in {".duckdb", ".parquet"}:
+                texts.append(path.read_bytes().decode("utf-8", errors="replace"))
+                scanned += 1
+    assert scanned > 20, scanned
+    found = set().union(*(_digit_windows(t) for t in texts)) & needles
+    assert found == set(), f"personnummer found in outputs: {len(found)}"

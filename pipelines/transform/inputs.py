@@ -1,0 +1,105 @@
+"""What the published marts were built from, as one fingerprint, so an unchanged refresh is cheap.
+
+The marts are a function of
+- the raw rows: exactly the files `raw._file_ledger` lists as loaded (kind, SHA-256);
+- the dbt vars (`as_of`);
+- the dbt project (models, seeds, macros, tests, dbt_project.yml) and the quality suites and
+  rules that gate publish (expectations/, pipelines/quality/);
+- the versions of DuckDB, dbt-core and dbt-duckdb.
+Their SHA-256 is the fingerprint. Publish writes it to `<data dir>/published_inputs.json`
+after the swap. The next refresh still ingests (that is how it learns whether a file is new),
+but when the fingerprint equals the published one and bi.duckdb is there, the dbt asset
+yields nothing: dbt, the mart checks, publish, docs and reports are skipped, and bi.duckdb,
+the Parquet copies and the reports stay as they are (they are what these inputs give).
+`finsam refresh --force` (FINSAM_FORCE_REBUILD=1) rebuilds regardless.
+
+Note that `as_of` defaults to today: the nightly run rebuilds every day, as it must (ongoing
+episodes and rolling periods move with the date). Unchanged inputs mean a second run on the
+same day, or the landing sensor firing for a file that was then quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, Settings
+from pipelines.transform.project import dbt_vars
+
+PUBLISHED_INPUTS_FILE = "published_inputs.json"
+CODE_INPUTS = (
+    DBT_PROJECT_DIR / "models",
+    DBT_PROJECT_DIR / "seeds",
+    DBT_PROJECT_DIR / "macros",
+    DBT_PROJECT_DIR / "tests",
+    DBT_PROJECT_DIR / "dbt_project.yml",
+    EXPECTATIONS_DIR / "expectations",
+    PROJECT_ROOT / "pipelines" / "quality",
+)
+VERSIONED_PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb")
+
+
+def _code_files() -> list[Path]:
+    files: list[Path] = []
+    for item in CODE_INPUTS:
+        if item.is_file():
+            files.append(item)
+        elif item.is_dir():
+            files.extend(p for p in item.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(files)
+
+
+def _loaded_files(warehouse: Path) -> list[tuple[str, str]]:
+    if not warehouse.exists():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        has_ledger = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_file_ledger'"
+        ).fetchone()[0]
+        if not has_ledger:
+            return []
+        return con.execute("select kind, sha256 from raw._file_ledger where status = 'loaded' order by kind, sha256").fetchall()
+
+
+def inputs_fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    for kind, sha256 in _loaded_files(settings.warehouse_path):
+        digest.update(f"file\t{kind}\t{sha256}\n".encode())
+    digest.update(f"vars\t{dbt_vars(settings)}\n".encode())
+    for package in VERSIONED_PACKAGES:
+        digest.update(f"package\t{package}\t{version(package)}\n".encode())
+    for path in _code_files():
+        digest.update(f"code\t{path.relative_to(PROJECT_ROOT).as_posix()}\t".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def published_inputs_path(settings: Settings) -> Path:
+    return settings.data_dir / PUBLISHED_INPUTS_FILE
+
+
+def record_published(settings: Settings, fingerprint: str, published_at: str) -> None:
+    """After a publish: what bi.duckdb was built from (written atomically)."""
+    path = published_inputs_path(settings)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"fingerprint": fingerprint, "published_at": published_at}), encoding="utf-8")
+    tmp.replace(path)
+
+
+def last_published(settings: Settings) -> dict | None:
+    try:
+        return json.loads(published_inputs_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def unchanged_since_publish(settings: Settings, fingerprint: str) -> dict | None:
+    """The last publish's record when bi.duckdb is there and was built from these very inputs."""
+    if settings.force_rebuild or not settings.bi_path.exists():
+        return None
+    record = last_published(settings)
+    return record if record and record.get("fingerprint") == fingerprint else None
