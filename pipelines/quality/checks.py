@@ -26,7 +26,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.ingest.privacy import redact
-from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, suite_names
+from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx, suite_names
 from pipelines.settings import get_settings
 
 RULES_DIR = Path(__file__).with_name("rules")
@@ -141,7 +141,7 @@ def suite_check_result(outcome: SuiteOutcome, asset_key: dg.AssetKey, docs: Path
 
 
 def validate_mart(con: duckdb.DuckDBPyConnection, ms: MartSuite, validation_dir: Path, run_name: str) -> SuiteOutcome:
-    frame = con.sql(ms.frame_sql).df()
+    frame = pandas_for_gx(con.sql(ms.frame_sql).to_arrow_table())
     return get_runtime(validation_dir).validate(ms.suite, frame, subject=run_name, index_columns=list(ms.index_columns))
 
 

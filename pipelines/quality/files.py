@@ -27,7 +27,7 @@ from pipelines.ingest.parse import MAX_ERRORS, ParseResult, RowError
 from pipelines.ingest.privacy import redact
 from pipelines.ingest.spec import SourceSpec, normalize_code
 from pipelines.quality.build_suites import file_suite_name
-from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json
+from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx
 from pipelines.settings import get_settings
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def validate_file_frame(
 ) -> SuiteOutcome:
     import pandas as pd
 
-    pandas_frame = validation_frame(frame, spec).to_pandas()
+    pandas_frame = pandas_for_gx(validation_frame(frame, spec).to_arrow())
     return get_runtime(validation_dir).validate(
         file_suite_name(spec.kind),
         pandas_frame,

@@ -340,6 +340,16 @@ _RUNTIMES: dict[Path, Runtime] = {}
 _RUNTIMES_LOCK = threading.Lock()
 
 
+def pandas_for_gx(table: Any) -> Any:
+    """An Arrow table as the pandas frame GX validates, text columns as categoricals.
+
+    Tens of millions of rows (fordelning, Pro Capita attendance at national scale) as one Python
+    string per cell took 3x the memory and 2.5x the time (bench/: 6.0 vs 2.0 GiB and 15 vs 6 s
+    for 4.3 M rows of fordelning). Dates become datetime64, as the suites expect.
+    """
+    return table.to_pandas(strings_to_categorical=True, date_as_object=False)
+
+
 def get_runtime(validation_dir: Path) -> Runtime:
     """The process' runtime for this validation dir (created, and GX imported, on first use)."""
     key = validation_dir.resolve()
