@@ -31,6 +31,7 @@ ENV_SUPPRESSION_THRESHOLD = "FINSAM_SUPPRESSION_THRESHOLD"
 ENV_LOCK_TIMEOUT = "FINSAM_LOCK_TIMEOUT"
 ENV_ALERT_WEBHOOK_URL = "FINSAM_ALERT_WEBHOOK_URL"
 ENV_FORCE_REBUILD = "FINSAM_FORCE_REBUILD"
+ENV_DUCKDB_MEMORY_LIMIT = "FINSAM_DUCKDB_MEMORY_LIMIT"
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class Settings:
     # Rebuild and publish even when nothing changed since the last publish
     # (`finsam refresh --force`, pipelines/transform/inputs.py).
     force_rebuild: bool = False
+    # DuckDB's memory limit in the dbt build (profiles.yml); beyond it DuckDB spills to disk.
+    duckdb_memory_limit: str = "3GB"
 
     @property
     def warehouse_path(self) -> Path:
@@ -118,6 +121,7 @@ def get_settings() -> Settings:
         lock_timeout_seconds=lock_timeout,
         alert_webhook_url=(os.environ.get(ENV_ALERT_WEBHOOK_URL) or "").strip() or None,
         force_rebuild=(os.environ.get(ENV_FORCE_REBUILD) or "").strip().lower() in {"1", "true", "yes"},
+        duckdb_memory_limit=(os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or "").strip() or "3GB",
     )
 
 
