@@ -41,7 +41,8 @@ class RefreshOutcome:
         s = self.settings
         echo = typer.echo
         echo("")
-        echo(f"finsam refresh  run {self.run_id}  as_of {s.as_of.isoformat()}")
+        run = f"run {self.run_id}" if self.run_id else "no Dagster run needed"
+        echo(f"finsam refresh  {run}  as_of {s.as_of.isoformat()}")
         if self.raw_rows:
             echo("Raw tables (rows):")
             for name, rows in self.raw_rows.items():
@@ -81,7 +82,8 @@ class RefreshOutcome:
             echo(f"  dbt docs   {s.docs_dir / 'dbt' / 'index.html'}")
         if self.exit_code == 1:  # ops: the failure alert
             echo(f"  alerts     {s.data_dir / 'alerts.log'}")
-        echo("UI: `make ui`, then http://127.0.0.1:3000 (this run is in the run history)")
+        if self.run_id:
+            echo("UI: `make ui`, then http://127.0.0.1:3000 (this run is in the run history)")
         status = {0: "OK", 1: "FAILED", 2: "PUBLISHED WITH QUARANTINED FILES"}[self.exit_code]
         echo(f"Result: {status} (exit code {self.exit_code})")
 
@@ -100,11 +102,10 @@ def _table_rows(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, int]:
 def quarantined_since(warehouse: Path, since: dt.datetime) -> list[tuple[str, str]]:
     if not warehouse.exists():
         return []
+    from pipelines.ingest.load import has_ledger
+
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_file_ledger'"
-        ).fetchone()[0]
-        if not exists:
+        if not has_ledger(con):
             return []
         return con.execute(
             "select file_name, reason from raw._file_ledger where status = 'quarantined' and loaded_at >= ? order by file_name",
@@ -120,7 +121,14 @@ def run_refresh(s: Settings) -> RefreshOutcome:
     from pipelines.ops.alerts import alert_cli_failure
     from pipelines.ops.lock import cli_refresh_lock
 
+    from pipelines.transform.inputs import nothing_to_refresh
+
     with cli_refresh_lock(s.data_dir):
+        unchanged = nothing_to_refresh(s)
+        if unchanged is not None:  # no new file, same inputs as the last publish: no run at all
+            outcome = RefreshOutcome(settings=s, success=True, published=False, run_id="", unchanged_since=unchanged["published_at"])
+            outcome.mart_rows = _bi_rows(s)
+            return outcome
         try:
             outcome = _run_refresh(s)
         except Exception as exc:
@@ -168,7 +176,13 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
     if s.warehouse_path.exists():
         with duckdb.connect(str(s.warehouse_path), read_only=True) as con:
             outcome.raw_rows = _table_rows(con, "raw")
-    if (published or outcome.unchanged_since) and s.bi_path.exists():
-        with duckdb.connect(str(s.bi_path), read_only=True) as con:
-            outcome.mart_rows = _table_rows(con, "marts")
+    if published or outcome.unchanged_since:
+        outcome.mart_rows = _bi_rows(s)
     return outcome
+
+
+def _bi_rows(s: Settings) -> dict[str, int]:
+    if not s.bi_path.exists():
+        return {}
+    with duckdb.connect(str(s.bi_path), read_only=True) as con:
+        return _table_rows(con, "marts")

@@ -149,6 +149,13 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]
     return {name: dtype for name, dtype in rows}
 
 
+def has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this warehouse has a file ledger yet (it has none before its first ingest)."""
+    return con.execute(
+        f"select count(*) from information_schema.tables where table_schema = '{RAW_SCHEMA}' and table_name = '_file_ledger'"
+    ).fetchone()[0] > 0
+
+
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     cols = ", ".join(f"{_q(n)} {t}" for n, t in LEDGER_COLUMNS)
@@ -191,6 +198,18 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> b
         ).fetchone()[0]
         > 0
     )
+
+
+def files_to_ingest(con: duckdb.DuckDBPyConnection, landing_dir: Path, specs: dict[str, SourceSpec] | None = None) -> list[str]:
+    """The landing files ingest would read: those whose bytes the ledger has not loaded for their kind."""
+    specs = specs if specs is not None else load_specs()
+    ledger = has_ledger(con)
+    return [
+        f.name
+        for kind in specs
+        for f in discover(Path(landing_dir), kind, specs)
+        if not (ledger and _already_loaded(con, kind, f.sha256))
+    ]
 
 
 def _write_ledger(

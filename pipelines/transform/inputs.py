@@ -13,6 +13,11 @@ yields nothing: dbt, the mart checks, publish, docs and reports are skipped, and
 the Parquet copies and the reports stay as they are (they are what these inputs give).
 `finsam refresh --force` (FINSAM_FORCE_REBUILD=1) rebuilds regardless.
 
+`finsam refresh` checks the same before it starts a Dagster run (`nothing_to_refresh`): when no
+landing file is new and the fingerprint is the published one, it starts none and says so.
+Creating a run alone costs seconds (Dagster logs a planned event for every asset and each of
+the ~400 checks); the schedule, the sensor and the UI go through the run and the dbt asset.
+
 Note that `as_of` defaults to today: the nightly run rebuilds every day, as it must (ongoing
 episodes and rolling periods move with the date). Unchanged inputs mean a second run on the
 same day, or the landing sensor firing for a file that was then quarantined.
@@ -27,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.ingest.load import files_to_ingest, has_ledger
 from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, Settings
 from pipelines.transform.project import dbt_vars
 
@@ -57,10 +63,7 @@ def _loaded_files(warehouse: Path) -> list[tuple[str, str]]:
     if not warehouse.exists():
         return []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        has_ledger = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_file_ledger'"
-        ).fetchone()[0]
-        if not has_ledger:
+        if not has_ledger(con):
             return []
         return con.execute("select kind, sha256 from raw._file_ledger where status = 'loaded' order by kind, sha256").fetchall()
 
@@ -103,3 +106,14 @@ def unchanged_since_publish(settings: Settings, fingerprint: str) -> dict | None
         return None
     record = last_published(settings)
     return record if record and record.get("fingerprint") == fingerprint else None
+
+
+def nothing_to_refresh(settings: Settings) -> dict | None:
+    """The last publish's record when a refresh now would change nothing: no landing file to
+    ingest, and the inputs of the last publish (see the module docstring)."""
+    if settings.force_rebuild or not settings.warehouse_path.exists() or last_published(settings) is None:
+        return None
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        if files_to_ingest(con, settings.landing_dir):
+            return None
+    return unchanged_since_publish(settings, inputs_fingerprint(settings))

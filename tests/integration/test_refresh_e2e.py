@@ -1,11 +1,12 @@
 """`finsam refresh` end to end on the demo exports, as a user runs it (a subprocess).
 
-Two refreshes:
+Three refreshes:
 1. the demo exports → exit 0, raw tables and marts filled, bi.duckdb holds only `marts`
    (the session's shared refresh, tests/integration/conftest.py);
 2. on a copy of that data dir, plus a NEWER SUS export with a bad code → exit 2, the bad file
    quarantined byte for byte with a reason naming file, row and column, and the older good
-   export still counted.
+   export still counted; nothing new was loaded, so dbt and publish are skipped;
+3. the same again, nothing new at all → no Dagster run is started.
 Then personnummer must appear in no DuckDB table, log, Dagster event log or report file.
 """
 
@@ -40,11 +41,13 @@ def run(demo_refresh, tmp_path_factory):
     bad_bytes = ("\ufeff" + "\r\n".join(lines)).encode("utf-8")
     (landing / bad_name).write_bytes(bad_bytes)
     second = run_refresh_cli(data)
+    third = run_refresh_cli(data)  # nothing new at all
     return {
         "shared": demo_refresh.data,
         "data": data,
         "first": demo_refresh.first,
         "second": second,
+        "third": third,
         "before": before,
         "bad_name": bad_name,
         "bad_bytes": bad_bytes,
@@ -95,11 +98,20 @@ def test_a_refresh_that_loads_nothing_new_rebuilds_nothing(run):
     checks, publish and reports are skipped, and BI keeps the very same files."""
     second, data = run["second"], run["data"]
     assert "Nothing changed since the publish of " in second.stdout, second.stdout[-3000:]
+    assert re.search(r"finsam refresh  run [0-9a-f-]{36}", second.stdout)  # the run ingested the new file
     assert "marts.genomflode" in second.stdout  # the summary still lists what BI has
     assert (data / "bi.duckdb").read_bytes() == (run["shared"] / "bi.duckdb").read_bytes()
     assert sorted(p.name for p in (data / "reports").rglob("*.html")) == sorted(
         p.name for p in (run["shared"] / "reports").rglob("*.html")
     )
+
+
+def test_with_no_new_file_no_dagster_run_is_started(run):
+    third = run["third"]
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert "finsam refresh  no Dagster run needed" in third.stdout
+    assert "Nothing changed since the publish of " in third.stdout and "marts.genomflode" in third.stdout
+    assert (run["data"] / "bi.duckdb").read_bytes() == (run["shared"] / "bi.duckdb").read_bytes()
 
 
 def _varchar_values(db: Path):
@@ -136,7 +148,7 @@ def test_no_personnummer_in_logs_event_log_or_any_other_file(run):
     # A personnummer's last ten digits, wherever they stand in a run of digits: also inside
     # a 12-digit form or glued to other digits.
     needles = {p.replace("-", "").replace("+", "")[-10:] for p in run["personnummer"]}
-    texts = [run["first"].stdout, run["first"].stderr, run["second"].stdout, run["second"].stderr]
+    texts = [out for r in ("first", "second", "third") for out in (run[r].stdout, run[r].stderr)]
     scanned = 0
     for data in (run["shared"], run["data"]):
         # the Dagster instance (SQLite event log, run storage) is plain text inside

@@ -12,6 +12,7 @@ import pytest
 
 from pipelines.ingest import IngestReport, ingest_kind, load_specs, registered_insats_ids
 from pipelines.ingest import load as load_mod
+from pipelines.ingest.load import files_to_ingest
 from pipelines.ingest.personnummer import pseudonym
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -117,7 +118,9 @@ def test_raw_values_and_newness_columns(con, dirs):
 def test_same_bytes_twice_change_nothing(con, dirs):
     landing, quarantine = dirs
     copy_samples(landing)
+    assert len(files_to_ingest(con, landing)) == 12
     ingest_all(con, landing, quarantine)
+    assert files_to_ingest(con, landing) == []
     before = {k: count(con, k) for k in SPECS}
     shutil.copy(landing / "ledger_2018.csv", landing / "ledger_2018_kopia.csv")  # same bytes, new name
     again = ingest_all(con, landing, quarantine)
@@ -125,6 +128,8 @@ def test_same_bytes_twice_change_nothing(con, dirs):
     assert all(not r.loaded and not r.quarantined for r in again.values())
     assert sorted(f.name for f in again["ledger"].skipped) == ["ledger_2018.csv", "ledger_2018_kopia.csv"]
     assert con.execute("select count(*) from raw._file_ledger").fetchone()[0] == 12
+    (landing / "ledger_2018.csv").write_bytes((landing / "ledger_2018.csv").read_bytes() + b"\n")  # changed bytes
+    assert files_to_ingest(con, landing) == ["ledger_2018.csv"]
 
 
 def test_bad_file_is_quarantined_byte_for_byte_and_others_still_load(con, dirs):

@@ -70,3 +70,16 @@ def test_unchanged_only_with_the_same_fingerprint_a_bi_file_and_no_force(setting
     assert unchanged_since_publish(settings, fingerprint)["published_at"] == "2026-11-02T04:31:00+01:00"
     assert unchanged_since_publish(settings, "other") is None
     assert unchanged_since_publish(dataclasses.replace(settings, force_rebuild=True), fingerprint) is None
+
+
+def test_nothing_to_refresh_needs_no_new_landing_file(settings):
+    from pipelines.transform.inputs import nothing_to_refresh
+
+    settings.landing_dir.mkdir()
+    assert nothing_to_refresh(settings) is None  # never published
+    record_published(settings, inputs_fingerprint(settings), "2026-11-02T04:31:00+01:00")
+    settings.bi_path.write_bytes(b"published")
+    assert nothing_to_refresh(settings)["published_at"] == "2026-11-02T04:31:00+01:00"
+    (settings.landing_dir / "ledger_2026-11-03.csv").write_text("new")  # not in the ledger
+    assert nothing_to_refresh(settings) is None
+    assert nothing_to_refresh(dataclasses.replace(settings, force_rebuild=True)) is None
