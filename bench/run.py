@@ -1,0 +1,688 @@
+"""Benchmark the refresh at national scale against the hand-written DuckDB baseline (issue 8).
+
+    .venv/bin/python bench/run.py --scale 1
+
+`--scale` is the multiplier of national size (national = `finsam demo-data --scale 300`); the
+run measures 0.25x and 1x of it, on one machine, in one go. Per size:
+
+1. data: bench/data/<demo scale>/landing, written once by `finsam demo-data` and reused;
+2. full refresh on a fresh data dir (bench/data/<demo scale>/run, wiped first), in a
+   subprocess (bench/refresh.py = pipelines.run.run_refresh), under /usr/bin/time -v; peak RSS of
+   the process tree sampled from /proc every 0.2 s, and the largest single process from time -v;
+   Dagster step timings from the run's event log, dbt node timings from run_results.json;
+3. refresh with unchanged inputs (the same command on the same data dir);
+4. the baseline (bench/baseline.py) in its own subprocess, same measurements;
+5. equality of the covered marts (genomflode, resultat, ekonomi): full outer join on the key,
+   numeric tolerance 1e-9 (relative above 1, absolute below);
+6. p50/p95 of five dashboard queries on bi.duckdb (read-only connection, 50 repetitions each,
+   after one unmeasured warm-up run);
+7. reports: by default (`--reports sample`) the refresh's report step is kept in the job but
+   renders nothing, and report rendering is timed on a sample of the reports the step would
+   write, then extrapolated to all of them: at national scale rendering every report takes far
+   longer than the rest of the refresh. `--reports full` runs the refresh exactly as
+   `finsam refresh` (reports included).
+
+Prints a table with the ratios against the targets and writes bench/results/<date>-<host>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DATA = BENCH / "data"
+RESULTS = BENCH / "results"
+PY = sys.executable
+SRC = ROOT  # the tree that is measured: ROOT, or a snapshot of it (--tree snapshot)
+SNAPSHOT_ITEMS = ("pipelines", "dbt_project", "expectations", "pyproject.toml", "dagster.yaml", "workspace.yaml")
+SNAPSHOT_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "target", "logs", "dbt_packages", "uncommitted", ".user.yml")
+NATIONAL_DEMO_SCALE = 300
+GIB = 1 << 30
+
+TARGETS = {
+    "full_refresh_vs_baseline": 1.5,  # x baseline
+    "full_refresh_wall_s_at_1x": 120.0,
+    "unchanged_refresh_wall_s": 10.0,
+    "peak_rss_gib": 4.0,
+    "dashboard_p95_ms": 50.0,
+}
+
+KEYS = {
+    "genomflode": ["forbund", "insats_id", "period_typ", "period_id", "kon"],
+    "resultat": ["forbund", "insats_id", "period_typ", "period_id", "kon"],
+    "ekonomi": ["forbund", "insats_id", "period_typ", "period_id", "kostnadsslag"],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# machine and processes
+
+
+def machine() -> dict:
+    info = {"host": socket.gethostname(), "nproc": os.cpu_count(), "python": platform.python_version()}
+    try:
+        cpu = Path("/proc/cpuinfo").read_text()
+        m = re.search(r"^model name\s*:\s*(.+)$", cpu, re.M)
+        info["cpu"] = m.group(1).strip() if m else platform.processor()
+        mem = Path("/proc/meminfo").read_text()
+        info["mem_gib"] = round(int(re.search(r"MemTotal:\s+(\d+)", mem).group(1)) / (1 << 20), 1)
+    except OSError:
+        pass
+    try:
+        import duckdb
+
+        info["duckdb"] = duckdb.__version__
+    except ImportError:
+        pass
+    info["loadavg_at_start"] = os.getloadavg()
+    return info
+
+
+def _env(base: dict | None = None) -> dict:
+    env = dict(os.environ if base is None else base)
+    if SRC != ROOT:
+        env["PYTHONPATH"] = str(SRC)  # wins over the editable install's finder
+    return env
+
+
+def snapshot_tree(head: bool = False) -> dict:
+    """Copy the code (not data) to bench/data/_tree so that edits others make to the working
+    tree during a long run cannot change what is measured half-way; parse dbt there once
+    (a deployed project has its manifest), untimed."""
+    global SRC
+    dest = DATA / "_tree"
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    if head:  # the committed tree, when the working tree is mid-edit
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    for item in () if head else SNAPSHOT_ITEMS:
+        src = ROOT / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item, ignore=SNAPSHOT_IGNORE)
+        elif src.exists():
+            shutil.copy2(src, dest / item)
+    SRC = dest
+    t = time.perf_counter()
+    r = subprocess.run([PY, "-c", "import pipelines.definitions"], cwd=SRC, env=_env(), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"the snapshot of the tree does not import:\n{r.stderr[-2000:]}")
+    res = {"path": str(dest.relative_to(ROOT)), "of": "HEAD" if head else "working tree", "taken": dt.datetime.now().isoformat(timespec="seconds"),
+           "git_at_snapshot": git_state(), "import_and_dbt_parse_s": round(time.perf_counter() - t, 1)}
+    (dest / ".snapshot.json").write_text(json.dumps(res))
+    return res
+
+
+def git_state() -> dict:
+    def git(*a: str) -> str:
+        r = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
+        return r.stdout.strip()
+
+    return {"head": git("rev-parse", "--short", "HEAD"), "uncommitted_paths": len(git("status", "--short").splitlines())}
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_rss(root: int) -> int:
+    """Bytes resident in `root` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            rss[int(d)] = int(Path(f"/proc/{d}/statm").read_text().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    total, stack = 0, [root]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total
+
+
+def timed_run(cmd: list[str], log: Path, env: dict | None = None) -> dict:
+    """Run `cmd` under /usr/bin/time -v; wall, exit code, peak RSS (tree, sampled; largest
+    single process from time -v), output to `log`."""
+    use_time = Path("/usr/bin/time").exists()
+    timefile = log.with_suffix(".time")
+    full = (["/usr/bin/time", "-v", "-o", str(timefile)] if use_time else []) + cmd
+    peak = [0]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(full, stdout=out, stderr=subprocess.STDOUT, cwd=SRC, env=_env(env))
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                done.wait(0.2)
+
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
+        rc = proc.wait()
+        wall = time.perf_counter() - t0
+        done.set()
+        th.join()
+    res = {"wall_s": round(wall, 2), "exit_code": rc, "peak_rss_tree_gib": round(peak[0] / GIB, 3), "log": str(log.relative_to(ROOT))}
+    if use_time and timefile.exists():
+        t = timefile.read_text()
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", t)
+        if m:
+            res["max_rss_single_process_gib"] = round(int(m.group(1)) * 1024 / GIB, 3)
+        m = re.search(r"User time \(seconds\): ([\d.]+)", t)
+        s = re.search(r"System time \(seconds\): ([\d.]+)", t)
+        if m and s:
+            res["cpu_s"] = round(float(m.group(1)) + float(s.group(1)), 1)
+    if not use_time:
+        import resource
+
+        res["max_rss_single_process_gib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GIB, 3)
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+
+def scale_name(demo_scale: float) -> str:
+    return f"{demo_scale:g}"
+
+
+def ensure_data(demo_scale: float) -> Path:
+    landing = DATA / scale_name(demo_scale) / "landing"
+    marker = landing / ".bench-complete"
+    if marker.exists():
+        expected = int(marker.read_text().split("files=")[1].split()[0]) if "files=" in marker.read_text() else None
+        if expected is None or landing_stats(landing)["files"] == expected:
+            return landing
+        print(f"  {landing} is incomplete: writing it again", flush=True)
+    if landing.exists():
+        shutil.rmtree(landing)
+    print(f"  writing demo data at demo scale {demo_scale:g} to {landing} ...", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [str(Path(PY).with_name("finsam")), "demo-data", "--out", str(landing), "--scale", f"{demo_scale:g}"],
+        check=True, cwd=SRC, env=_env(), stdout=subprocess.DEVNULL,
+    )
+    marker.write_text(f"demo-data --scale {demo_scale:g} in {time.perf_counter() - t0:.1f} s files={landing_stats(landing)['files']}\n")
+    return landing
+
+
+def landing_stats(landing: Path) -> dict:
+    files = [f for f in landing.iterdir() if f.is_file() and not f.name.startswith(".")]
+    return {"files": len(files), "bytes": sum(f.stat().st_size for f in files)}
+
+
+def hash_landing(landing: Path) -> float:
+    """Seconds to SHA-256 every landing file (1 MiB chunks, as ingest's discovery does): the
+    least an unchanged-input refresh must spend to know that nothing changed."""
+    import hashlib
+
+    t = time.perf_counter()
+    for f in sorted(landing.iterdir()):
+        if f.is_file() and not f.name.startswith("."):
+            h = hashlib.sha256()
+            with f.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+    return round(time.perf_counter() - t, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# refresh diagnostics
+
+
+def step_timings(dagster_home: Path, run_id: str) -> dict[str, float]:
+    """Seconds per Dagster step (STEP_START .. STEP_SUCCESS/FAILURE) from the run's event log."""
+    if not run_id:
+        return {}
+    code = f"""
+import json
+from dagster import DagsterInstance, DagsterEventType
+from dagster._core.instance.ref import InstanceRef
+inst = DagsterInstance.from_ref(InstanceRef.from_dir({str(dagster_home)!r}))
+start, out = {{}}, {{}}
+for e in inst.all_logs({run_id!r}):
+    d = e.dagster_event
+    if d is None or not e.step_key:
+        continue
+    if d.event_type == DagsterEventType.STEP_START:
+        start[e.step_key] = e.timestamp
+    elif d.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE) and e.step_key in start:
+        out[e.step_key] = round(e.timestamp - start[e.step_key], 2)
+out["_first_step_start"] = min(start.values()) if start else None
+print(json.dumps(out))
+inst.dispose()
+"""
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    r = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=SRC, env=_env(env))
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"_error": r.stderr[-500:]}
+
+
+def dbt_timings(since: float) -> dict:
+    """Totals from the newest dbt run_results.json written after `since`."""
+    found = [p for p in (SRC / "dbt_project" / "target").rglob("run_results.json") if p.stat().st_mtime >= since]
+    if not found:
+        return {}
+    rr = json.loads(max(found, key=lambda p: p.stat().st_mtime).read_text())
+    by_type: dict[str, list[float]] = {}
+    nodes = []
+    for r in rr.get("results", []):
+        kind = r["unique_id"].split(".")[0]
+        by_type.setdefault(kind, []).append(r.get("execution_time") or 0.0)
+        nodes.append((r.get("execution_time") or 0.0, r["unique_id"]))
+    nodes.sort(reverse=True)
+    return {
+        "elapsed_s": round(rr.get("elapsed_time", 0.0), 2),
+        "nodes": len(nodes),
+        "by_type": {k: {"n": len(v), "sum_s": round(sum(v), 2), "median_s": round(statistics.median(v), 3)} for k, v in by_type.items()},
+        "slowest": [{"node": n, "s": round(t, 2)} for t, n in nodes[:12]],
+    }
+
+
+def linked_landing(landing: Path, dest: Path) -> Path:
+    """A landing folder of hard links to the data set's files: ingest may move a file it
+    quarantines out of its landing folder, and that must never shrink the reusable data set.
+    Same inodes, so the same bytes and modification times."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for f in landing.iterdir():
+        if f.is_file() and not f.name.startswith("."):
+            os.link(f, dest / f.name)
+    return dest
+
+
+def refresh(landing: Path, data_dir: Path, as_of: str, log: Path, reports: str) -> dict:
+    landing = linked_landing(landing, data_dir.parent / "landing_run")
+    cmd = [PY, str(BENCH / "refresh.py"), "--landing", str(landing), "--data-dir", str(data_dir), "--as-of", as_of]
+    if reports != "full":
+        cmd.append("--no-reports")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINSAM_") and k != "DAGSTER_HOME"}
+    since = time.time()
+    res = timed_run(cmd, log, env)
+    text = log.read_text(errors="replace")
+    m = re.search(r"BENCH process_start=([\d.]+) imported=([\d.]+) finished=([\d.]+) run_id=(\S*)", text)
+    res["published"] = res["exit_code"] in (0, 2)
+    if m:
+        p0, imp, fin, run_id = float(m.group(1)), float(m.group(2)), float(m.group(3)), m.group(4)
+        res["run_id"] = run_id
+        steps = step_timings(data_dir / "dagster_home", run_id)
+        first = steps.pop("_first_step_start", None)
+        res["import_s"] = round(imp - p0, 2)
+        if first:
+            res["startup_to_first_step_s"] = round(first - p0, 2)
+        res["steps_s"] = steps
+        res["steps_sum_s"] = round(sum(v for v in steps.values() if isinstance(v, (int, float))), 2)
+    res["dbt"] = dbt_timings(since)
+    m = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", text)
+    if m:
+        res["dbt"]["pass_warn_error_skip"] = [int(x) for x in m.groups()]
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# reports
+
+
+def report_sample(bi_path: Path, out_dir: Path, n_sample: int, threshold: int = 3) -> dict:
+    """Count the reports `rapporter` writes and time a random sample of them."""
+    code = f"""
+import json, random, time
+from pathlib import Path
+from pipelines.report.data import MartReader
+from pipelines.report.render import latest_complete_periods, render_report
+t0 = time.perf_counter()
+reader = MartReader.open(Path({str(bi_path)!r}))
+insats_jobs, forbund_latest = [], {{}}
+for ins in reader.select("dim_insats", order_by="forbund, insats_id"):
+    for p in latest_complete_periods(reader, ins["forbund"], ins["insats_id"]):
+        insats_jobs.append((ins["forbund"], ins["insats_id"], p.period_id))
+        k = (ins["forbund"], p.period_typ)
+        if k not in forbund_latest or p.period_start > forbund_latest[k].period_start:
+            forbund_latest[k] = p
+reader.close()
+forbund_jobs = [(f, None, p.period_id) for (f, _), p in sorted(forbund_latest.items())]
+count_s = time.perf_counter() - t0
+rng = random.Random(8)
+n = {n_sample}
+si = rng.sample(insats_jobs, min(n, len(insats_jobs)))
+sf = rng.sample(forbund_jobs, min(max(2, n // 4), len(forbund_jobs)))
+def timeit(jobs):
+    out = []
+    for f, i, p in jobs:
+        t = time.perf_counter()
+        render_report(Path({str(bi_path)!r}), Path({str(out_dir)!r}), f, i, p, {threshold})
+        out.append(time.perf_counter() - t)
+    return out
+ti, tf = timeit(si), timeit(sf)
+mi = sum(ti) / len(ti) if ti else 0.0
+mf = sum(tf) / len(tf) if tf else 0.0
+print(json.dumps({{
+    "reports_total": len(insats_jobs) + len(forbund_jobs),
+    "insats_reports": len(insats_jobs), "forbund_reports": len(forbund_jobs),
+    "sampled": len(ti) + len(tf),
+    "mean_s_insats_report": round(mi, 3), "mean_s_forbund_report": round(mf, 3),
+    "estimated_total_s": round(mi * len(insats_jobs) + mf * len(forbund_jobs) + count_s, 1),
+    "listing_s": round(count_s, 2),
+}}))
+"""
+    r = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=SRC, env=_env())
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"_error": r.stderr[-800:]}
+
+
+# ---------------------------------------------------------------------------------------------
+# equality
+
+
+def compare(bi_path: Path, base_path: Path, tol: float = 1e-9) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"attach '{bi_path}' as bi (read_only)")
+    con.execute(f"attach '{base_path}' as base (read_only)")
+    out = {}
+    for mart, keys in KEYS.items():
+        bcols = {r[0]: r[1] for r in con.execute(f"describe base.main.{mart}").fetchall()}
+        pcols = {r[0]: r[1] for r in con.execute(f"describe bi.marts.{mart}").fetchall()}
+        cols = [c for c in bcols if c in pcols and c not in keys]
+        on = " and ".join(f"p.{k} is not distinct from b.{k}" for k in keys)
+        checks = []
+        for c in cols:
+            numeric = any(t in bcols[c] for t in ("INT", "DOUBLE", "DECIMAL", "FLOAT"))
+            if numeric:
+                checks.append(
+                    f"count_if(not ((p.{c} is null and b.{c} is null) or abs(p.{c}::double - b.{c}::double) "
+                    f"<= {tol} * greatest(1, abs(p.{c}::double), abs(b.{c}::double)))) as {c}"
+                )
+            else:
+                checks.append(f"count_if(p.{c} is distinct from b.{c}) as {c}")
+        q = f"""
+            select count(*) as rows_joined, count_if(p._p is null) as only_in_baseline, count_if(b._b is null) as only_in_pipeline,
+                   {', '.join(checks)}
+            from (select *, true as _p from bi.marts.{mart}) p
+            full outer join (select *, true as _b from base.main.{mart}) b on {on}
+        """
+        row = con.execute(q).fetchone()
+        names = [d[0] for d in con.description]
+        res = dict(zip(names, row))
+        mismatched = {c: res[c] for c in cols if res[c]}
+        out[mart] = {
+            "rows_pipeline": con.execute(f"select count(*) from bi.marts.{mart}").fetchone()[0],
+            "rows_baseline": con.execute(f"select count(*) from base.main.{mart}").fetchone()[0],
+            "only_in_pipeline": res["only_in_pipeline"],
+            "only_in_baseline": res["only_in_baseline"],
+            "columns_compared": len(cols),
+            "mismatched_cells": mismatched,
+            "equal": res["only_in_pipeline"] == 0 and res["only_in_baseline"] == 0 and not mismatched,
+        }
+    con.close()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# dashboard queries
+
+
+def dashboard(bi_path: Path, reps: int) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(bi_path), read_only=True)
+    forbund = con.execute(
+        "select forbund from marts.genomflode group by forbund order by sum(aktiva) desc, forbund limit 1"
+    ).fetchone()[0]
+    year = con.execute(
+        "select max(period_id) from marts.dim_period where period_typ = 'ar' and is_complete"
+    ).fetchone()[0]
+    halvar = con.execute(
+        "select max(period_id) from marts.dim_period where period_typ = 'halvar' and is_complete"
+    ).fetchone()[0]
+    queries = {
+        "genomflode_forbund_per_manad": (
+            "select period_id, sum(inskrivna_vid_periodstart), sum(nyinskrivna), sum(avslutade), "
+            "sum(inskrivna_vid_periodslut), sum(deltagardagar) from marts.genomflode "
+            "where forbund = ? and period_typ = 'manad' group by period_id order by period_id",
+            [forbund],
+        ),
+        "resultat_per_insats_ar": (
+            "select forbund, insats_id, sum(avslutade_till_resultat), sum(i_mal), "
+            "sum(i_mal) / nullif(sum(avslutade_till_resultat), 0), sum(summa_manader_i_mal) / nullif(sum(i_mal), 0) "
+            "from marts.resultat where period_typ = 'ar' and period_id = ? group by all order by all",
+            [year],
+        ),
+        "ekonomi_per_kostnadsslag_ar": (
+            "select kostnadsslag, sum(budget), sum(ackumulerat), sum(aterstar), sum(ackumulerat) / nullif(sum(budget), 0) "
+            "from marts.ekonomi where period_typ = 'ar' and period_id = ? group by kostnadsslag order by kostnadsslag",
+            [year],
+        ),
+        "fordelning_aldersgrupp_halvar": (
+            "select kategori, kon, sum(antal) from marts.fordelning "
+            "where dimension = 'aldersgrupp' and period_typ = 'halvar' and period_id = ? group by all order by all",
+            [halvar],
+        ),
+        "aktivitet_per_aktivitet_ar": (
+            "select aktivitet, sum(avslutade_aktiviteter), sum(fullfoljda), "
+            "sum(fullfoljda) / nullif(sum(fullfoljda) + sum(avbrutna), 0), sum(narvarotimmar) / nullif(sum(planerade_timmar), 0) "
+            "from marts.aktivitet where period_typ = 'ar' and period_id = ? group by aktivitet order by aktivitet",
+            [year],
+        ),
+    }
+    out = {"params": {"forbund": forbund, "ar": year, "halvar": halvar}, "reps": reps}
+    for name, (sql, params) in queries.items():
+        con.execute(sql, params).fetchall()  # warm-up, not measured
+        ts = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            rows = con.execute(sql, params).fetchall()
+            ts.append((time.perf_counter() - t) * 1000)
+        ts.sort()
+        out[name] = {
+            "p50_ms": round(statistics.median(ts), 2),
+            "p95_ms": round(ts[min(len(ts) - 1, math.ceil(0.95 * len(ts)) - 1)], 2),
+            "max_ms": round(ts[-1], 2),
+            "rows": len(rows),
+        }
+    con.close()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_one(mult: float, args) -> dict:
+    demo_scale = round(NATIONAL_DEMO_SCALE * mult, 6)
+    name = scale_name(demo_scale)
+    print(f"\n== {mult:g}x national (demo scale {name})", flush=True)
+    t = time.perf_counter()
+    landing = ensure_data(demo_scale)
+    res: dict = {"national_multiplier": mult, "demo_scale": demo_scale, "landing": landing_stats(landing)}
+    res["landing"]["generate_s_this_run"] = round(time.perf_counter() - t, 1)
+    res["landing"]["sha256_all_files_s"] = hash_landing(landing)
+    work = DATA / name
+    run_dir = work / "run"
+    logs = work / "logs"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+
+    print("  full refresh (fresh data dir) ...", flush=True)
+    res["full_refresh"] = refresh(landing, run_dir, args.as_of, logs / "refresh_full.log", args.reports)
+    print(f"    {res['full_refresh']['wall_s']} s, exit {res['full_refresh']['exit_code']}", flush=True)
+    print("  refresh with unchanged inputs ...", flush=True)
+    res["unchanged_refresh"] = refresh(landing, run_dir, args.as_of, logs / "refresh_unchanged.log", args.reports)
+    print(f"    {res['unchanged_refresh']['wall_s']} s, exit {res['unchanged_refresh']['exit_code']}", flush=True)
+
+    print("  baseline ...", flush=True)
+    base_db = work / "baseline.duckdb"
+    blog = logs / "baseline.log"
+    res["baseline"] = timed_run(
+        [PY, str(BENCH / "baseline.py"), "--landing", str(landing), "--as-of", args.as_of, "--out", str(base_db)], blog
+    )
+    try:
+        res["baseline"].update(json.loads(blog.read_text().strip().splitlines()[-1]))
+    except (IndexError, json.JSONDecodeError):
+        pass
+    print(f"    {res['baseline']['wall_s']} s", flush=True)
+
+    bi = run_dir / "bi.duckdb"
+    if bi.exists() and res["baseline"]["exit_code"] == 0:
+        print("  equality of the covered marts ...", flush=True)
+        res["equality"] = compare(bi, base_db)
+        print("  dashboard queries ...", flush=True)
+        res["dashboard"] = dashboard(bi, args.reps)
+    if bi.exists() and args.reports != "full":
+        print(f"  reports: timing a sample of {args.report_sample} ...", flush=True)
+        res["reports"] = report_sample(bi, work / "report_sample", args.report_sample)
+        res["reports"]["mode"] = "sample (refresh ran with --no-reports)"
+    elif args.reports == "full":
+        res["reports"] = {"mode": "full (included in the refresh)", "step_s": res["full_refresh"].get("steps_s", {}).get("report__rapporter")}
+    return res
+
+
+def summarise(results: list[dict]) -> dict:
+    """Ratios and target verdicts (the largest size is 'the 1x' for the absolute targets)."""
+    big = results[-1]
+    rows = []
+
+    def add(name, value, target, ok, unit=""):
+        rows.append({"measure": name, "value": value, "target": target, "unit": unit,
+                     "ratio_to_target": None if value is None or not target else round(value / target, 2), "holds": ok})
+
+    for r in results:
+        tag = f"{r['national_multiplier']:g}x"
+        full = r["full_refresh"]["wall_s"]
+        base = r["baseline"]["wall_s"]
+        add(f"full refresh / baseline ({tag})", round(full / base, 2), TARGETS["full_refresh_vs_baseline"],
+            full / base <= TARGETS["full_refresh_vs_baseline"], "x")
+        rep = r.get("reports", {})
+        if "estimated_total_s" in rep:
+            with_rep = full + rep["estimated_total_s"]
+            add(f"full refresh incl. reports (est.) / baseline ({tag})", round(with_rep / base, 2),
+                TARGETS["full_refresh_vs_baseline"], with_rep / base <= TARGETS["full_refresh_vs_baseline"], "x")
+        u = r["unchanged_refresh"]["wall_s"]
+        add(f"unchanged-input refresh ({tag})", u, TARGETS["unchanged_refresh_wall_s"], u <= TARGETS["unchanged_refresh_wall_s"], "s")
+        peak = max(r["full_refresh"]["peak_rss_tree_gib"], r["unchanged_refresh"]["peak_rss_tree_gib"])
+        add(f"peak RSS, refresh process tree ({tag})", peak, TARGETS["peak_rss_gib"], peak <= TARGETS["peak_rss_gib"], "GiB")
+        if "dashboard" in r:
+            p95 = max(v["p95_ms"] for k, v in r["dashboard"].items() if isinstance(v, dict) and "p95_ms" in v)
+            add(f"dashboard queries, worst p95 ({tag})", p95, TARGETS["dashboard_p95_ms"], p95 <= TARGETS["dashboard_p95_ms"], "ms")
+        if "equality" in r:
+            eq = all(v["equal"] for v in r["equality"].values())
+            add(f"baseline == pipeline marts ({tag})", eq, True, eq)
+    full = big["full_refresh"]["wall_s"]
+    add(f"full refresh wall ({big['national_multiplier']:g}x)", full, TARGETS["full_refresh_wall_s_at_1x"],
+        full <= TARGETS["full_refresh_wall_s_at_1x"], "s")
+    rep = big.get("reports", {})
+    if "estimated_total_s" in rep:
+        add(f"full refresh wall incl. reports, est. ({big['national_multiplier']:g}x)", round(full + rep["estimated_total_s"], 1),
+            TARGETS["full_refresh_wall_s_at_1x"], full + rep["estimated_total_s"] <= TARGETS["full_refresh_wall_s_at_1x"], "s")
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        f = b["national_multiplier"] / a["national_multiplier"]
+        for what in ("full_refresh", "baseline"):
+            ta, tb = a[what]["wall_s"], b[what]["wall_s"]
+            exp = math.log(tb / ta) / math.log(f) if ta > 0 and tb > 0 else None
+            add(f"scaling exponent {what} ({a['national_multiplier']:g}x -> {b['national_multiplier']:g}x)",
+                None if exp is None else round(exp, 2), 1.0, exp is not None and exp <= 1.15, "(1 = linear)")
+    return {"rows": rows}
+
+
+def print_table(summary: dict) -> None:
+    w = max(len(r["measure"]) for r in summary["rows"])
+    print(f"\n{'measure':<{w}}  {'value':>10}  {'target':>8}  {'ratio':>6}  holds")
+    for r in summary["rows"]:
+        v = r["value"]
+        vs = "-" if v is None else (str(v) if isinstance(v, bool) else f"{v:g}")
+        ts = str(r["target"]) if isinstance(r["target"], bool) else f"{r['target']:g}"
+        ratio = "" if r["ratio_to_target"] is None else f"{r['ratio_to_target']:.2f}"
+        print(f"{r['measure']:<{w}}  {vs:>10}  {ts:>8}  {ratio:>6}  {'yes' if r['holds'] else 'NO'}  {r['unit']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplier of national size (national = demo scale 300); runs 0.25x and 1x of it")
+    ap.add_argument("--multipliers", default="0.25,1", help="fractions of --scale to run (default 0.25,1)")
+    ap.add_argument("--as-of", default="2026-10-31")
+    ap.add_argument("--reps", type=int, default=50)
+    ap.add_argument("--reports", choices=("sample", "full"), default="sample")
+    ap.add_argument("--report-sample", type=int, default=12)
+    ap.add_argument("--out", type=Path, help="results JSON (default bench/results/<date>-<host>.json)")
+    ap.add_argument("--tree", choices=("snapshot", "head", "keep", "live"), default="snapshot",
+                    help="measure a snapshot of the working tree taken at start (default), of the committed HEAD, "
+                         "the snapshot left by an earlier run (keep), or the live tree")
+    args = ap.parse_args(argv)
+
+    mults = [float(x) * args.scale for x in args.multipliers.split(",")]
+    started = dt.datetime.now()
+    info = machine()
+    info["git"] = git_state()
+    if args.tree in ("snapshot", "head"):
+        info["snapshot"] = snapshot_tree(head=args.tree == "head")
+    elif args.tree == "keep":  # the snapshot a previous run (or snapshot_tree()) left, as it is
+        global SRC
+        SRC = DATA / "_tree"
+        meta = SRC / ".snapshot.json"
+        info["snapshot"] = {**(json.loads(meta.read_text()) if meta.exists() else {}), "reused": True}
+    print(f"bench: {info}", flush=True)
+    out = args.out or RESULTS / f"{started:%Y-%m-%d}-{info['host']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results: list[dict] = []
+    # the largest size first: it is the one that matters if time runs out; the JSON is written
+    # after each size
+    for m in sorted(mults, reverse=True):
+        results.append(bench_one(m, args))
+        results.sort(key=lambda r: r["national_multiplier"])
+        write_doc(out, args, argv, started, info, results, summarise(results))
+    summary = summarise(results)
+    print_table(summary)
+    write_doc(out, args, argv, started, info, results, summary)
+    print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    return 0
+
+
+def write_doc(out: Path, args, argv, started, info, results, summary) -> None:
+    doc = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
+        "as_of": args.as_of,
+        "machine": info,
+        "targets": TARGETS,
+        "baseline_covers": ["genomflode", "resultat", "ekonomi"],
+        "results": results,
+        "summary": summary,
+    }
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

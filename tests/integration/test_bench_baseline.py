@@ -1,0 +1,32 @@
+"""The benchmark's hand-written baseline computes the same genomflode, resultat and ekonomi as
+the pipeline, on the demo refresh shared by the end-to-end tests (bench/ measures speed; this
+keeps its "same marts" claim true as the models change)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+from cli_refresh import AS_OF
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_baseline_marts_equal_the_pipelines(demo_refresh, tmp_path):
+    assert demo_refresh.first.returncode == 0, demo_refresh.first.stdout[-3000:]
+    baseline, runner = _module("baseline"), _module("run")
+    out = tmp_path / "baseline.duckdb"
+    baseline.run(demo_refresh.data / "landing", dt.date.fromisoformat(AS_OF), out)
+    result = runner.compare(demo_refresh.data / "bi.duckdb", out)
+    assert set(result) == {"genomflode", "resultat", "ekonomi"}
+    for mart, r in result.items():
+        assert r["rows_pipeline"] > 0 and r["columns_compared"] > 3, (mart, r)
+        assert r["equal"], (mart, r)
