@@ -19,11 +19,25 @@ narvaro as (
     select * from {{ ref('int_aktivitet_narvaro') }}
 ),
 
+-- attendance summed per month first. Every period starts on the first of a month and ends on
+-- a month's last day or on as_of, and there is no attendance after as_of, so a day is inside a
+-- period exactly when its month is: a period's hours are the sum of its months'. (Joining the
+-- periods to every attendance row instead took 22 of the 75 s of dbt at 0.1x national.)
+narvaro_manad as (
+    select
+        forbund, insats_id, aktivitet, kon,
+        date_trunc('month', datum)::date as manad,
+        sum(planerade_timmar) as planerade_timmar,
+        sum(narvarotimmar) as narvarotimmar
+    from narvaro
+    group by all
+),
+
 kon as (
     select 'Kvinna' as kon
     union select 'Man'
     union select distinct kon from aktiviteter
-    union select distinct kon from narvaro
+    union select distinct kon from narvaro_manad
 ),
 
 aktivitet_perioder as (
@@ -36,11 +50,11 @@ aktivitet_perioder as (
         and (aktiviteter.slutdatum is null or aktiviteter.slutdatum >= perioder.period_start)
     union
     select distinct
-        narvaro.forbund, narvaro.insats_id, narvaro.aktivitet,
+        narvaro_manad.forbund, narvaro_manad.insats_id, narvaro_manad.aktivitet,
         perioder.period_typ, perioder.period_id
-    from narvaro
+    from narvaro_manad
     inner join perioder
-        on narvaro.datum between perioder.period_start and perioder.period_slut_as_of
+        on narvaro_manad.manad between perioder.period_start and perioder.period_slut_as_of
 ),
 
 rader as (
@@ -77,15 +91,15 @@ avslut as (
 timmar as (
     select
         rader.forbund, rader.insats_id, rader.aktivitet, rader.period_typ, rader.period_id, rader.kon,
-        sum(narvaro.planerade_timmar) as planerade_timmar,
-        sum(narvaro.narvarotimmar) as narvarotimmar
+        sum(narvaro_manad.planerade_timmar) as planerade_timmar,
+        sum(narvaro_manad.narvarotimmar) as narvarotimmar
     from rader
-    inner join narvaro
-        on rader.forbund = narvaro.forbund
-        and rader.insats_id = narvaro.insats_id
-        and rader.aktivitet = narvaro.aktivitet
-        and rader.kon = narvaro.kon
-        and narvaro.datum between rader.period_start and rader.period_slut_as_of
+    inner join narvaro_manad
+        on rader.forbund = narvaro_manad.forbund
+        and rader.insats_id = narvaro_manad.insats_id
+        and rader.aktivitet = narvaro_manad.aktivitet
+        and rader.kon = narvaro_manad.kon
+        and narvaro_manad.manad between rader.period_start and rader.period_slut_as_of
     group by all
 ),
 
