@@ -18,3 +18,16 @@ _PNR_LIKE = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
 
 def redact(text: str) -> str:
     return _PNR_LIKE.sub(REDACTED, text)
+
+
+_PSEUDONYM = re.compile(r"[0-9a-f]{64}")
+PSEUDONYM_SHOWN = 16  # characters: enough to find the person in warehouse.duckdb
+
+
+def shown(value: object) -> str:
+    """A value as reason files, check metadata and the refresh summary show it: a pseudonym cut
+    to its first characters, anything shaped like a personnummer redacted."""
+    text = "" if value is None else str(value)
+    if _PSEUDONYM.fullmatch(text):
+        return text[:PSEUDONYM_SHOWN] + "…"
+    return redact(text)

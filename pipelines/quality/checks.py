@@ -25,7 +25,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.ingest.privacy import redact
+from pipelines.ingest.privacy import redact, shown
 from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx, suite_names
 from pipelines.settings import get_settings
 
@@ -48,14 +48,8 @@ def _md_table(rows: Sequence[dict[str, Any]], limit: int = SAMPLE_ROWS) -> str:
         return "_no rows_"
     columns = [c for c in dict.fromkeys(k for r in rows for k in r) if not _HIDDEN_COLUMNS.search(c)]
 
-    def cell(v: Any) -> str:
-        text = "" if v is None else str(v)
-        if len(text) == 64 and all(ch in "0123456789abcdef" for ch in text):
-            text = text[:16] + "…"
-        return redact(text).replace("|", "\\|")
-
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+    lines += ["| " + " | ".join(shown(r.get(c)).replace("|", "\\|") for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -243,10 +237,12 @@ class RuleOutcome:
 
 def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> RuleOutcome:
     started = time.perf_counter()
-    rel = con.sql(f"select * from ({rule.sql.rstrip().rstrip(';')})")
-    columns = rel.columns
-    count = con.sql(f"select count(*) from ({rule.sql.rstrip().rstrip(';')})").fetchone()[0]
-    sample = [dict(zip(columns, row, strict=True)) for row in rel.limit(SAMPLE_ROWS).fetchall()] if count else []
+    # One pass: the count rides along on each sample row (no rows: count 0).
+    rel = con.sql(f"select *, count(*) over () as _offending from ({rule.sql.rstrip().rstrip(';')}) limit {SAMPLE_ROWS}")
+    columns = rel.columns[:-1]
+    rows = rel.fetchall()
+    count = rows[0][-1] if rows else 0
+    sample = [dict(zip(columns, row[:-1], strict=True)) for row in rows]
     files = sorted({str(v) for r in sample for k, v in r.items() if k.startswith(("fil", "_source_file")) and v})
     return RuleOutcome(rule, int(count), sample, files, time.perf_counter() - started)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pipelines.ingest.parse import MAX_ERRORS, ParseResult, RowError
-from pipelines.ingest.privacy import redact
+from pipelines.ingest.privacy import redact, shown
 from pipelines.ingest.spec import SourceSpec, normalize_code
 from pipelines.quality.build_suites import file_suite_name
 from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx
@@ -64,7 +64,7 @@ def _canonical(frame: pl.DataFrame, column: str, codes: tuple[str, ...], as_list
 
 def _redacted(frame: pl.DataFrame, column: str) -> pl.Expr:
     distinct = frame.get_column(column).drop_nulls().unique().to_list()
-    changed = {v: redact(v) for v in distinct if redact(v) != v}
+    changed = {v: r for v in distinct if (r := redact(v)) != v}
     if not changed:
         return pl.col(column)
     return pl.col(column).replace(list(changed), list(changed.values()))
@@ -120,13 +120,6 @@ def _headers(spec: SourceSpec) -> dict[str, str]:
     return headers
 
 
-def _shown(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
-        text = text[:12] + "…"  # a pseudonym: enough to find the row, shorter to read
-    return redact(text)
-
-
 def _errors(outcome: SuiteOutcome, spec: SourceSpec, file_name: str) -> tuple[list[RowError], int, list]:
     headers = _headers(spec)
     errors: list[tuple[int, int, RowError]] = []
@@ -148,7 +141,7 @@ def _errors(outcome: SuiteOutcome, spec: SourceSpec, file_name: str) -> tuple[li
             row_number = row.get("_row_number")
             values = {k: v for k, v in row.items() if k != "_row_number"}
             # Never a personnummer: pseudonym columns hold hashes, the rest is redacted.
-            value = "; ".join(f"{headers.get(k, k)}={_shown(v)}" for k, v in values.items()) or None
+            value = "; ".join(f"{headers.get(k, k)}={shown(v)}" for k, v in values.items()) or None
             errors.append((int(row_number or 0), order, RowError(file_name, row_number, header, problem, value)))
     errors.sort(key=lambda t: (t[0], t[1]))
     return [e for _, _, e in errors[:MAX_ERRORS]], count, summary

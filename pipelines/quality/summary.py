@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.privacy import shown
 from pipelines.quality.runtime import INDEX_LOG, build_docs_if_pending, docs_index
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
@@ -100,9 +101,7 @@ def _sample_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _short(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
-        return text[:16] + "…"  # a pseudonym: enough to find it in warehouse.duckdb
+    text = shown(value)
     return text if len(text) <= 80 else text[:77] + "…"
 
 
