@@ -45,7 +45,11 @@ def finsam_dbt_assets(
     prune_run_targets()  # ops: dagster-dbt leaves ~25 MB per run under dbt_project/target/
     with retry_only_transient():
         probe_warehouse(settings.warehouse_path)  # ops: a lock conflict fails here, retryable
-        invocation = dbt.cli(["build", "--vars", dbt_vars(settings)], context=context)
+        # Unit tests check the SQL on fixed fixtures, not the data: they run in `make test`
+        # (tests/integration/test_dbt_unit_tests.py), not every night (as dbt recommends).
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)], context=context
+        )
         # ops: .stream()'s events, then a row-count observation per table (pipelines/ops/dbt.py)
         yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
 

@@ -8,8 +8,11 @@ rader as (
     select * from {{ ref('int_insats_perioder') }}
 ),
 
-deltagande_period as (
-    select * from {{ ref('int_deltagande_period') }}
+-- the (episode, period) rows any distribution counts, read once from the view
+deltagande_period as materialized (
+    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, nyinskriven, avslutad_till_resultat, avslutad
+    from {{ ref('int_deltagande_period') }}
+    where nyinskriven or avslutad
 ),
 
 deltagande_kategori as (
@@ -33,25 +36,39 @@ populationer as (
     ) as t (dimension, population)
 ),
 
+-- each episode once per period in which it belongs to a population
+i_population as (
+    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, 'nyinskrivna' as population
+    from deltagande_period
+    where nyinskriven
+    union all
+    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, 'avslutade_till_resultat'
+    from deltagande_period
+    where avslutad_till_resultat
+    union all
+    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, 'avslutade'
+    from deltagande_period
+    where avslutad
+),
+
+-- an episode has one row per (period) in deltagande_period and one per (dimension, kategori)
+-- in deltagande_kategori, so count(*) counts each episode once per category
 summor as (
     select
-        deltagande_period.forbund,
-        deltagande_period.insats_id,
-        deltagande_period.period_typ,
-        deltagande_period.period_id,
-        deltagande_period.kon,
+        i_population.forbund,
+        i_population.insats_id,
+        i_population.period_typ,
+        i_population.period_id,
+        i_population.kon,
         deltagande_kategori.dimension,
         deltagande_kategori.kategori,
-        count(distinct deltagande_period.deltagande_id) as antal
-    from deltagande_period
-    inner join deltagande_kategori
-        on deltagande_period.deltagande_id = deltagande_kategori.deltagande_id
+        count(*) as antal
+    from i_population
     inner join populationer
-        on deltagande_kategori.dimension = populationer.dimension
-    where
-        (populationer.population = 'nyinskrivna' and deltagande_period.nyinskriven)
-        or (populationer.population = 'avslutade_till_resultat' and deltagande_period.avslutad_till_resultat)
-        or (populationer.population = 'avslutade' and deltagande_period.avslutad)
+        on i_population.population = populationer.population
+    inner join deltagande_kategori
+        on i_population.deltagande_id = deltagande_kategori.deltagande_id
+        and populationer.dimension = deltagande_kategori.dimension
     group by all
 ),
 

@@ -35,10 +35,10 @@ summor as (
         deltagande_period.period_id,
         deltagande_period.kon,
         deltagande_kategori.kategori as forsorjningskalla,
-        count(distinct deltagande_period.deltagande_id)
-            filter (where deltagande_kategori.dimension = 'forsorjning_fore') as antal_fore,
-        count(distinct deltagande_period.deltagande_id)
-            filter (where deltagande_kategori.dimension = 'forsorjning_efter') as antal_efter
+        -- one row per (episode, period) and per (episode, dimension, source): count(*) counts each
+        -- episode once per source
+        count(*) filter (where deltagande_kategori.dimension = 'forsorjning_fore') as antal_fore,
+        count(*) filter (where deltagande_kategori.dimension = 'forsorjning_efter') as antal_efter
     from deltagande_period
     inner join deltagande_kategori
         on deltagande_period.deltagande_id = deltagande_kategori.deltagande_id

@@ -65,7 +65,7 @@ timmar_i_pro_capita as (
     from narvaro
     semi join perioder
         on perioder.period_typ = 'manad'
-        and narvaro.datum between perioder.period_start and perioder.period_slut_as_of
+        and narvaro.manad between perioder.period_start and perioder.period_slut_as_of
 )
 
 select forbund, insats_id, aktivitet, kon, period_typ, period_id, matt_namn, varde, summa_av_manader

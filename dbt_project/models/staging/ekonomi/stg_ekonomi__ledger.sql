@@ -1,6 +1,11 @@
 -- Booked ledger rows. Additive by month: per month the rows of the newest file containing that
 -- month. Each row gets its förbund, its insats ('(förbund)' when Projekt is empty) and its
 -- kostnadsslag from the account-range seed (lowest prioritet wins where ranges overlap).
+--
+-- A table, not a view like most of staging: it is the biggest input of its kind (2 M rows at
+-- national scale), and its data tests and the models that read it would each evaluate the view
+-- again.
+{{ config(materialized='table') }}
 
 with
 

@@ -2,6 +2,11 @@
 -- household with up to two persons; the household's payment (Sbel) belongs to both, so each
 -- household row becomes one row for the applicant and one for the co-applicant, each carrying
 -- the full Sbel. Never add belopp over the persons of one household: that counts it twice.
+--
+-- A table, not a view like most of staging: it is the biggest input of its kind (8 M rows at
+-- national scale), and its data tests and the models that read it would each evaluate the view
+-- again.
+{{ config(materialized='table') }}
 
 with
 

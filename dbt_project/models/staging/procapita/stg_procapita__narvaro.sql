@@ -1,5 +1,10 @@
 -- Attendance per person, activity and day. Additive by month: per month the rows of the newest
 -- file containing that month.
+--
+-- A table, not a view like most of staging: it is the biggest input of its kind (20 M rows at
+-- national scale), and its data tests and the models that read it would each evaluate the view
+-- again.
+{{ config(materialized='table') }}
 
 with
 

@@ -1,5 +1,10 @@
 -- Every SUS episode of the newest file per (forbund, insats_id), codes normalised, including
 -- Felregistrering episodes. Only stg_sus__deltagare and stg_sus__felregistreringar read this.
+--
+-- A table, not a view like most of staging: it is the biggest input of its kind (1 M episodes at
+-- national scale, with the code lookups), and its data tests and the models that read it would
+-- each evaluate the view again.
+{{ config(materialized='table') }}
 
 with
 
