@@ -190,9 +190,25 @@ _COVERAGE_GRID = {
 _GRID_KEY = ("forbund", "insats_id", "period_typ", "period_id")
 
 
-def mart_frame_sql(mart: str, derived: dict[str, str], coverage: str | None) -> str:
+def _expectation_columns(expectations: list[dict[str, Any]]) -> list[str]:
+    """The columns the expectations read, in order of first use."""
+    columns: list[str] = []
+    for e in expectations:
+        for kwarg in _COLUMN_KWARGS:
+            value = e["kwargs"].get(kwarg)
+            for c in [value] if isinstance(value, str) else (value or []):
+                if c not in columns:
+                    columns.append(c)
+    return columns
+
+
+def mart_frame_sql(mart: str, derived: dict[str, str], coverage: str | None, columns: list[str]) -> str:
+    """The frame GX validates: the mart's `columns` (its key and what the expectations read, not
+    `mart.*`: a national fordelning has 45 M rows, and every column more is gigabytes in
+    pandas), the derived columns, and the coverage rows."""
     derived_sql = "".join(f",\n    {expr} as {name}" for name, expr in derived.items())
-    rows = f"select\n    mart.*{derived_sql}" + (",\n    false as rad_saknas" if coverage else "") + "\nfrom mart"
+    selected = ", ".join(f"mart.{c}" for c in columns)
+    rows = f"select\n    {selected}{derived_sql}" + (",\n    false as rad_saknas" if coverage else "") + "\nfrom mart"
     sql = f"with\nmart as (select * from marts.{mart})"
     if coverage:
         if coverage not in _COVERAGE_GRID:
@@ -231,10 +247,12 @@ def mart_suite(mart: str, d: dict[str, Any], code_lists: dict[str, tuple[str, ..
     for raw in d.get("expectations") or []:
         exps.append(_from_yaml(raw, code_lists))
     derived = dict(d.get("derived") or {})
+    generated = {*derived, "rad_saknas"}
+    columns = [c for c in dict.fromkeys([*key, *_expectation_columns(exps)]) if c not in generated]
     return _suite(mart_suite_name(mart), exps, {
         "layer": "mart",
         "asset_key": ["marts", mart],
-        "frame_sql": mart_frame_sql(mart, derived, d.get("coverage")),
+        "frame_sql": mart_frame_sql(mart, derived, d.get("coverage"), columns),
         "index_columns": key,
     })
 
