@@ -25,9 +25,10 @@ aktiva as (
         perioder.period_start as p0,
         perioder.period_slut_as_of as p1
     from deltagande
+    -- ongoing (no end) as the last date there is: both bounds in one range join, no filter after it
     inner join perioder
         on deltagande.startdatum <= perioder.period_slut_as_of
-        and (deltagande.slutdatum is null or deltagande.slutdatum >= perioder.period_start)
+        and coalesce(deltagande.slutdatum, '9999-12-31'::date) >= perioder.period_start
 ),
 
 matt as (

@@ -34,7 +34,7 @@ insatsen_pagick as (
     from insatser
     inner join perioder
         on insatser.startdatum <= perioder.period_slut_as_of
-        and (insatser.slutdatum is null or insatser.slutdatum >= perioder.period_start)
+        and coalesce(insatser.slutdatum, '9999-12-31'::date) >= perioder.period_start
 ),
 
 med_deltagande as (

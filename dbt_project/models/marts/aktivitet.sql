@@ -11,6 +11,11 @@ perioder as (
     select * from {{ ref('dim_period') }}
 ),
 
+-- the months of each period: events per month add up to any period (int_period_manader)
+period_manader as (
+    select * from {{ ref('int_period_manader') }}
+),
+
 aktiviteter as (
     select * from {{ ref('int_aktivitet') }}
 ),
@@ -34,14 +39,14 @@ aktivitet_perioder as (
     from aktiviteter
     inner join perioder
         on aktiviteter.startdatum <= perioder.period_slut_as_of
-        and (aktiviteter.slutdatum is null or aktiviteter.slutdatum >= perioder.period_start)
+        and coalesce(aktiviteter.slutdatum, '9999-12-31'::date) >= perioder.period_start
     union
     select distinct
         narvaro_manad.forbund, narvaro_manad.insats_id, narvaro_manad.aktivitet,
-        perioder.period_typ, perioder.period_id
+        period_manader.period_typ, period_manader.period_id
     from narvaro_manad
-    inner join perioder
-        on narvaro_manad.manad between perioder.period_start and perioder.period_slut_as_of
+    inner join period_manader
+        on narvaro_manad.manad = period_manader.manad
 ),
 
 rader as (
@@ -58,35 +63,42 @@ rader as (
         and aktivitet_perioder.period_id = perioder.period_id
 ),
 
--- activities that ended in the period (slutdatum is null after as_of, see int_aktivitet)
+-- activities that ended in the period (slutdatum is null after as_of, see int_aktivitet):
+-- counted per end month, then summed over the period's months
+avslut_manad as (
+    select
+        forbund, insats_id, aktivitet, kon,
+        cast(date_trunc('month', slutdatum) as date) as manad,
+        count(*) as avslutade_aktiviteter,
+        count_if(status = 'Fullföljd') as fullfoljda,
+        count_if(status = 'Avbruten') as avbrutna
+    from aktiviteter
+    where slutdatum is not null
+    group by all
+),
+
 avslut as (
     select
-        rader.forbund, rader.insats_id, rader.aktivitet, rader.period_typ, rader.period_id, rader.kon,
-        count(*) as avslutade_aktiviteter,
-        count_if(aktiviteter.status = 'Fullföljd') as fullfoljda,
-        count_if(aktiviteter.status = 'Avbruten') as avbrutna
-    from rader
-    inner join aktiviteter
-        on rader.forbund = aktiviteter.forbund
-        and rader.insats_id = aktiviteter.insats_id
-        and rader.aktivitet = aktiviteter.aktivitet
-        and rader.kon = aktiviteter.kon
-        and aktiviteter.slutdatum between rader.period_start and rader.period_slut_as_of
+        avslut_manad.forbund, avslut_manad.insats_id, avslut_manad.aktivitet,
+        period_manader.period_typ, period_manader.period_id, avslut_manad.kon,
+        sum(avslut_manad.avslutade_aktiviteter) as avslutade_aktiviteter,
+        sum(avslut_manad.fullfoljda) as fullfoljda,
+        sum(avslut_manad.avbrutna) as avbrutna
+    from avslut_manad
+    inner join period_manader
+        on avslut_manad.manad = period_manader.manad
     group by all
 ),
 
 timmar as (
     select
-        rader.forbund, rader.insats_id, rader.aktivitet, rader.period_typ, rader.period_id, rader.kon,
+        narvaro_manad.forbund, narvaro_manad.insats_id, narvaro_manad.aktivitet,
+        period_manader.period_typ, period_manader.period_id, narvaro_manad.kon,
         sum(narvaro_manad.planerade_timmar) as planerade_timmar,
         sum(narvaro_manad.narvarotimmar) as narvarotimmar
-    from rader
-    inner join narvaro_manad
-        on rader.forbund = narvaro_manad.forbund
-        and rader.insats_id = narvaro_manad.insats_id
-        and rader.aktivitet = narvaro_manad.aktivitet
-        and rader.kon = narvaro_manad.kon
-        and narvaro_manad.manad between rader.period_start and rader.period_slut_as_of
+    from narvaro_manad
+    inner join period_manader
+        on narvaro_manad.manad = period_manader.manad
     group by all
 ),
 

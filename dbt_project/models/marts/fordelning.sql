@@ -1,6 +1,13 @@
 -- Distributions per insats, period, dimension, kategori and kon, as SUS' standard reports
 -- show them: background over nyinskrivna, time in insats over avslutade till resultat, end
 -- reason over avslutade. One episode counts once per category it has.
+--
+-- How it counts (at national scale 1 M episodes in, 39 M rows out): an episode is nyinskriven
+-- in the periods that contain its start month and avslutad in those that contain its end month
+-- (int_period_manader) -- the very episodes int_deltagande_period flags and genomflode counts
+-- (test assert_fordelning_summerar_till_genomflode). So each episode is counted once, in its
+-- month, per category; the months are summed to the periods on small integer keys; and only
+-- the final rows, zeros included, get their names.
 
 with
 
@@ -8,11 +15,8 @@ rader as (
     select * from {{ ref('int_insats_perioder') }}
 ),
 
--- the (episode, period) rows any distribution counts, read once from the view
-deltagande_period as materialized (
-    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, nyinskriven, avslutad_till_resultat, avslutad
-    from {{ ref('int_deltagande_period') }}
-    where nyinskriven or avslutad
+deltagande as (
+    select * from {{ ref('int_deltagande') }}
 ),
 
 deltagande_kategori as (
@@ -23,7 +27,11 @@ kategorier as (
     select * from {{ ref('int_kategorier') }}
 ),
 
--- which episodes of the period each distribution counts
+period_manader as (
+    select * from {{ ref('int_period_manader') }}
+),
+
+-- which episodes each distribution counts
 populationer as (
     select * from (values
         ('aldersgrupp', 'nyinskrivna'),
@@ -36,39 +44,69 @@ populationer as (
     ) as t (dimension, population)
 ),
 
--- each episode once per period in which it belongs to a population
-i_population as (
-    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, 'nyinskrivna' as population
-    from deltagande_period
-    where nyinskriven
-    union all
-    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, 'avslutade_till_resultat'
-    from deltagande_period
-    where avslutad_till_resultat
-    union all
-    select deltagande_id, forbund, insats_id, period_typ, period_id, kon, 'avslutade'
-    from deltagande_period
-    where avslutad
+-- numbers for the sums: (förbund, insats, kon), category, period
+insats_kon as (
+    select
+        row_number() over (order by forbund, insats_id, kon)::integer as insats_kon_nr,
+        forbund,
+        insats_id,
+        kon
+    from (select distinct forbund, insats_id, kon from rader)
 ),
 
--- an episode has one row per (period) in deltagande_period and one per (dimension, kategori)
--- in deltagande_kategori, so count(*) counts each episode once per category
+kategori_nr as (
+    select
+        row_number() over (order by kategorier.dimension, kategorier.kategori)::integer as kategori_nr,
+        kategorier.dimension,
+        kategorier.kategori,
+        kategorier.sortering,
+        populationer.population
+    from kategorier
+    inner join populationer
+        on kategorier.dimension = populationer.dimension
+),
+
+perioder as (
+    select distinct period_nr, period_typ, period_id
+    from period_manader
+),
+
+-- the episodes of each population per category, in the month they joined it
+per_manad as (
+    select
+        insats_kon.insats_kon_nr,
+        kategori_nr.kategori_nr,
+        cast(date_trunc(
+            'month',
+            case when kategori_nr.population = 'nyinskrivna' then deltagande.startdatum else deltagande.slutdatum end
+        ) as date) as manad,
+        count(*) as antal
+    from deltagande
+    inner join insats_kon
+        on deltagande.forbund = insats_kon.forbund
+        and deltagande.insats_id = insats_kon.insats_id
+        and deltagande.kon = insats_kon.kon
+    inner join deltagande_kategori
+        on deltagande.deltagande_id = deltagande_kategori.deltagande_id
+    inner join kategori_nr
+        on deltagande_kategori.dimension = kategori_nr.dimension
+        and deltagande_kategori.kategori = kategori_nr.kategori
+    where kategori_nr.population = 'nyinskrivna'
+        or (kategori_nr.population = 'avslutade' and deltagande.ar_avslutad)
+        or (kategori_nr.population = 'avslutade_till_resultat' and deltagande.till_resultat)
+    group by all
+),
+
+-- a period's count is the sum of its months'
 summor as (
     select
-        i_population.forbund,
-        i_population.insats_id,
-        i_population.period_typ,
-        i_population.period_id,
-        i_population.kon,
-        deltagande_kategori.dimension,
-        deltagande_kategori.kategori,
-        count(*) as antal
-    from i_population
-    inner join populationer
-        on i_population.population = populationer.population
-    inner join deltagande_kategori
-        on i_population.deltagande_id = deltagande_kategori.deltagande_id
-        and populationer.dimension = deltagande_kategori.dimension
+        per_manad.insats_kon_nr,
+        period_manader.period_nr,
+        per_manad.kategori_nr,
+        sum(per_manad.antal) as antal
+    from per_manad
+    inner join period_manader
+        on per_manad.manad = period_manader.manad
     group by all
 ),
 
@@ -79,29 +117,30 @@ final as (
         rader.insats_id::varchar as insats_id,
         rader.period_typ::varchar as period_typ,
         rader.period_id::varchar as period_id,
-        kategorier.dimension::varchar as dimension,
-        kategorier.kategori::varchar as kategori,
+        kategori_nr.dimension::varchar as dimension,
+        kategori_nr.kategori::varchar as kategori,
         rader.kon::varchar as kon,
         rader.period_start::date as period_start,
         rader.period_slut::date as period_slut,
-        populationer.population::varchar as population,
-        kategorier.sortering::integer as sortering,
+        kategori_nr.population::varchar as population,
+        kategori_nr.sortering::integer as sortering,
 
         -- count
         coalesce(summor.antal, 0)::bigint as antal
 
     from rader
-    cross join kategorier
-    inner join populationer
-        on kategorier.dimension = populationer.dimension
+    inner join insats_kon
+        on rader.forbund = insats_kon.forbund
+        and rader.insats_id = insats_kon.insats_id
+        and rader.kon = insats_kon.kon
+    inner join perioder
+        on rader.period_typ = perioder.period_typ
+        and rader.period_id = perioder.period_id
+    cross join kategori_nr
     left join summor
-        on rader.forbund = summor.forbund
-        and rader.insats_id = summor.insats_id
-        and rader.period_typ = summor.period_typ
-        and rader.period_id = summor.period_id
-        and rader.kon = summor.kon
-        and kategorier.dimension = summor.dimension
-        and kategorier.kategori = summor.kategori
+        on insats_kon.insats_kon_nr = summor.insats_kon_nr
+        and perioder.period_nr = summor.period_nr
+        and kategori_nr.kategori_nr = summor.kategori_nr
 )
 
 select * from final

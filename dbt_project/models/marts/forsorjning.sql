@@ -1,6 +1,11 @@
 -- Income sources before and after, per insats, period, kon and source, over the episodes that
 -- ended in the period (SUS Försörjningsförändringar). An episode with two sources counts under
 -- both; one with no source registered counts under `Uppgift saknas`.
+--
+-- How it counts: an episode is avslutad in the periods that contain its end month
+-- (int_period_manader), the episodes int_deltagande_period flags avslutad. So each ended
+-- episode is counted once, in its end month, per source; the months are summed to the periods
+-- on small integer keys (as in fordelning).
 
 with
 
@@ -8,8 +13,8 @@ rader as (
     select * from {{ ref('int_insats_perioder') }}
 ),
 
-deltagande_period as (
-    select * from {{ ref('int_deltagande_period') }}
+deltagande as (
+    select * from {{ ref('int_deltagande') }}
 ),
 
 deltagande_kategori as (
@@ -20,30 +25,71 @@ kategorier as (
     select * from {{ ref('int_kategorier') }}
 ),
 
+period_manader as (
+    select * from {{ ref('int_period_manader') }}
+),
+
 kallor as (
-    select kategori as forsorjningskalla, min(sortering) as sortering
-    from kategorier
-    where dimension in ('forsorjning_fore', 'forsorjning_efter')
+    select
+        row_number() over (order by forsorjningskalla)::integer as kalla_nr,
+        forsorjningskalla,
+        sortering
+    from (
+        select kategori as forsorjningskalla, min(sortering) as sortering
+        from kategorier
+        where dimension in ('forsorjning_fore', 'forsorjning_efter')
+        group by all
+    )
+),
+
+-- numbers for the sums: (förbund, insats, kon) and period
+insats_kon as (
+    select
+        row_number() over (order by forbund, insats_id, kon)::integer as insats_kon_nr,
+        forbund,
+        insats_id,
+        kon
+    from (select distinct forbund, insats_id, kon from rader)
+),
+
+perioder as (
+    select distinct period_nr, period_typ, period_id
+    from period_manader
+),
+
+-- the ended episodes per source before and after, in their end month
+per_manad as (
+    select
+        insats_kon.insats_kon_nr,
+        kallor.kalla_nr,
+        cast(date_trunc('month', deltagande.slutdatum) as date) as manad,
+        count(*) filter (where deltagande_kategori.dimension = 'forsorjning_fore') as antal_fore,
+        count(*) filter (where deltagande_kategori.dimension = 'forsorjning_efter') as antal_efter
+    from deltagande
+    inner join insats_kon
+        on deltagande.forbund = insats_kon.forbund
+        and deltagande.insats_id = insats_kon.insats_id
+        and deltagande.kon = insats_kon.kon
+    inner join deltagande_kategori
+        on deltagande.deltagande_id = deltagande_kategori.deltagande_id
+        and deltagande_kategori.dimension in ('forsorjning_fore', 'forsorjning_efter')
+    inner join kallor
+        on deltagande_kategori.kategori = kallor.forsorjningskalla
+    where deltagande.ar_avslutad
     group by all
 ),
 
+-- a period's count is the sum of its months'
 summor as (
     select
-        deltagande_period.forbund,
-        deltagande_period.insats_id,
-        deltagande_period.period_typ,
-        deltagande_period.period_id,
-        deltagande_period.kon,
-        deltagande_kategori.kategori as forsorjningskalla,
-        -- one row per (episode, period) and per (episode, dimension, source): count(*) counts each
-        -- episode once per source
-        count(*) filter (where deltagande_kategori.dimension = 'forsorjning_fore') as antal_fore,
-        count(*) filter (where deltagande_kategori.dimension = 'forsorjning_efter') as antal_efter
-    from deltagande_period
-    inner join deltagande_kategori
-        on deltagande_period.deltagande_id = deltagande_kategori.deltagande_id
-        and deltagande_kategori.dimension in ('forsorjning_fore', 'forsorjning_efter')
-    where deltagande_period.avslutad
+        per_manad.insats_kon_nr,
+        period_manader.period_nr,
+        per_manad.kalla_nr,
+        sum(per_manad.antal_fore) as antal_fore,
+        sum(per_manad.antal_efter) as antal_efter
+    from per_manad
+    inner join period_manader
+        on per_manad.manad = period_manader.manad
     group by all
 ),
 
@@ -69,14 +115,18 @@ final as (
         )::double as forandring_pct
 
     from rader
+    inner join insats_kon
+        on rader.forbund = insats_kon.forbund
+        and rader.insats_id = insats_kon.insats_id
+        and rader.kon = insats_kon.kon
+    inner join perioder
+        on rader.period_typ = perioder.period_typ
+        and rader.period_id = perioder.period_id
     cross join kallor
     left join summor
-        on rader.forbund = summor.forbund
-        and rader.insats_id = summor.insats_id
-        and rader.period_typ = summor.period_typ
-        and rader.period_id = summor.period_id
-        and rader.kon = summor.kon
-        and kallor.forsorjningskalla = summor.forsorjningskalla
+        on insats_kon.insats_kon_nr = summor.insats_kon_nr
+        and perioder.period_nr = summor.period_nr
+        and kallor.kalla_nr = summor.kalla_nr
 )
 
 select * from final

@@ -40,11 +40,11 @@ summor as (
 
 -- anonymous participants are a yearly count per sex: only on `ar` rows, never in the episode measures
 anonyma_per_kon as (
-    select forbund, insats_id, ar::varchar as period_id, 'Kvinna' as kon, sum(kvinnor) as anonyma
+    select forbund, insats_id, 'ar' as period_typ, ar::varchar as period_id, 'Kvinna' as kon, sum(kvinnor) as anonyma
     from anonyma
     group by all
     union all
-    select forbund, insats_id, ar::varchar as period_id, 'Man' as kon, sum(man) as anonyma
+    select forbund, insats_id, 'ar' as period_typ, ar::varchar as period_id, 'Man' as kon, sum(man) as anonyma
     from anonyma
     group by all
 ),
@@ -96,7 +96,7 @@ final as (
         and rader.period_id = summor.period_id
         and rader.kon = summor.kon
     left join anonyma_per_kon
-        on rader.period_typ = 'ar'
+        on rader.period_typ = anonyma_per_kon.period_typ
         and rader.forbund = anonyma_per_kon.forbund
         and rader.insats_id = anonyma_per_kon.insats_id
         and rader.period_id = anonyma_per_kon.period_id
