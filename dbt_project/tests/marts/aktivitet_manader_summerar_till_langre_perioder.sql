@@ -19,39 +19,43 @@ perioder as (
     select * from {{ ref('dim_period') }}
 ),
 
-matt as (
-    select *
-    from (
-        select
-            forbund, insats_id, aktivitet, kon, period_typ, period_id, period_start, period_slut,
-            avslutade_aktiviteter::double as avslutade_aktiviteter,
-            fullfoljda::double as fullfoljda,
-            avbrutna::double as avbrutna,
-            planerade_timmar,
-            narvarotimmar
-        from aktivitet
-    )
-    unpivot (
-        varde for matt_namn in (avslutade_aktiviteter, fullfoljda, avbrutna, planerade_timmar, narvarotimmar)
-    )
+-- wide: each longer period meets its months once, not once per measure
+{% set matt_lista = ['avslutade_aktiviteter', 'fullfoljda', 'avbrutna', 'planerade_timmar', 'narvarotimmar'] %}
+
+langre as (
+    select * from aktivitet where period_typ <> 'manad'
 ),
 
-jamforelse as (
+manader as (
+    select * from aktivitet where period_typ = 'manad'
+),
+
+summor as (
     select
-        langre.forbund, langre.insats_id, langre.aktivitet, langre.kon, langre.period_typ,
-        langre.period_id, langre.matt_namn, langre.varde,
-        coalesce(sum(manader.varde), 0) as summa_av_manader
-    from matt as langre
-    left join matt as manader
-        on manader.period_typ = 'manad'
-        and langre.forbund = manader.forbund
+        langre.forbund,
+        langre.insats_id,
+        langre.aktivitet,
+        langre.kon,
+        langre.period_typ,
+        langre.period_id,
+        {%- for m in matt_lista %}
+        any_value(langre.{{ m }})::double as {{ m }},
+        coalesce(sum(manader.{{ m }}), 0)::double as {{ m }}_manader{{ ',' if not loop.last }}
+        {%- endfor %}
+    from langre
+    left join manader
+        on langre.forbund = manader.forbund
         and langre.insats_id = manader.insats_id
         and langre.aktivitet = manader.aktivitet
         and langre.kon = manader.kon
-        and langre.matt_namn = manader.matt_namn
         and manader.period_start between langre.period_start and langre.period_slut
-    where langre.period_typ <> 'manad'
-    group by all
+    group by langre.forbund, langre.insats_id, langre.aktivitet, langre.kon, langre.period_typ, langre.period_id
+),
+
+jamforelse as (
+    unpivot summor
+    on {% for m in matt_lista %}({{ m }}, {{ m }}_manader) as {{ m }}{{ ', ' if not loop.last }}{% endfor %}
+    into name matt_namn value varde, summa_av_manader
 ),
 
 timmar_i_manader as (

@@ -21,29 +21,49 @@ forsorjning as (
     select * from {{ ref('forsorjning') }}
 ),
 
+-- zero rows add nothing to a sum: only the counted ones are read, and a genomflode row with no
+-- counted category meets a sum of 0
 fordelning_summor as (
     select forbund, insats_id, period_typ, period_id, kon, dimension, sum(antal) as antal
     from fordelning
+    where antal > 0
     group by all
 ),
 
 forsorjning_summor as (
     select forbund, insats_id, period_typ, period_id, kon, sum(antal_fore) as antal_fore, sum(antal_efter) as antal_efter
     from forsorjning
+    where antal_fore > 0 or antal_efter > 0
     group by all
+),
+
+dimensioner as (
+    select distinct dimension from fordelning
 ),
 
 jamforelse as (
     select
-        fordelning_summor.*,
-        case fordelning_summor.dimension
+        genomflode.forbund,
+        genomflode.insats_id,
+        genomflode.period_typ,
+        genomflode.period_id,
+        genomflode.kon,
+        dimensioner.dimension,
+        coalesce(fordelning_summor.antal, 0) as antal,
+        case dimensioner.dimension
             when 'tid_i_insats' then genomflode.avslutade_till_resultat
             when 'avslutsanledning' then genomflode.avslutade
             else genomflode.nyinskrivna
         end as population
-    from fordelning_summor
-    inner join genomflode
-        using (forbund, insats_id, period_typ, period_id, kon)
+    from genomflode
+    cross join dimensioner
+    left join fordelning_summor
+        on genomflode.forbund = fordelning_summor.forbund
+        and genomflode.insats_id = fordelning_summor.insats_id
+        and genomflode.period_typ = fordelning_summor.period_typ
+        and genomflode.period_id = fordelning_summor.period_id
+        and genomflode.kon = fordelning_summor.kon
+        and dimensioner.dimension = fordelning_summor.dimension
 )
 
 select forbund, insats_id, period_typ, period_id, kon, dimension, antal, population
@@ -51,10 +71,11 @@ from jamforelse
 where (dimension = 'forsorjning_fore' and antal < population)
     or (dimension <> 'forsorjning_fore' and antal <> population)
 union all
-select forsorjning_summor.forbund, forsorjning_summor.insats_id, forsorjning_summor.period_typ,
-    forsorjning_summor.period_id, forsorjning_summor.kon, 'forsorjning fore/efter',
-    least(forsorjning_summor.antal_fore, forsorjning_summor.antal_efter), genomflode.avslutade
-from forsorjning_summor
-inner join genomflode
+select genomflode.forbund, genomflode.insats_id, genomflode.period_typ, genomflode.period_id,
+    genomflode.kon, 'forsorjning fore/efter',
+    least(coalesce(forsorjning_summor.antal_fore, 0), coalesce(forsorjning_summor.antal_efter, 0)),
+    genomflode.avslutade
+from genomflode
+left join forsorjning_summor
     using (forbund, insats_id, period_typ, period_id, kon)
-where least(forsorjning_summor.antal_fore, forsorjning_summor.antal_efter) < genomflode.avslutade
+where least(coalesce(forsorjning_summor.antal_fore, 0), coalesce(forsorjning_summor.antal_efter, 0)) < genomflode.avslutade

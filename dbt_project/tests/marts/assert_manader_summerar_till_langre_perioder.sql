@@ -46,44 +46,45 @@ matt as (
         using (forbund, insats_id, period_typ, period_id, kon)
 ),
 
-flode as (
-    select *
-    from matt
-    unpivot (
-        value for key in (
-            nyinskrivna, avslutade, tidiga_avhopp, avslutade_till_resultat, deltagardagar,
-            summa_dagar_avslutade, i_mal, till_arbete, till_studier, till_arbetslivsinriktad_rehab,
-            till_aktivt_arbetssokande, till_sjukdom, till_ovrigt, steg_matta, steg_upp, steg_ned
-        )
-    )
-),
+-- wide: each longer period meets its months once, not once per measure
+{% set matt_lista = [
+    'nyinskrivna', 'avslutade', 'tidiga_avhopp', 'avslutade_till_resultat', 'deltagardagar',
+    'summa_dagar_avslutade', 'i_mal', 'till_arbete', 'till_studier', 'till_arbetslivsinriktad_rehab',
+    'till_aktivt_arbetssokande', 'till_sjukdom', 'till_ovrigt', 'steg_matta', 'steg_upp', 'steg_ned',
+] %}
 
 langre as (
-    select * from flode where period_typ <> 'manad'
+    select * from matt where period_typ <> 'manad'
 ),
 
 manader as (
-    select * from flode where period_typ = 'manad'
+    select * from matt where period_typ = 'manad'
 ),
 
-jamforelse as (
+summor as (
     select
         langre.forbund,
         langre.insats_id,
         langre.period_typ,
         langre.period_id,
         langre.kon,
-        langre.key as matt_namn,
-        langre.value as varde,
-        coalesce(sum(manader.value), 0) as summa_av_manader
+        {%- for m in matt_lista %}
+        any_value(langre.{{ m }}) as {{ m }},
+        coalesce(sum(manader.{{ m }}), 0) as {{ m }}_manader{{ ',' if not loop.last }}
+        {%- endfor %}
     from langre
     left join manader
         on langre.forbund = manader.forbund
         and langre.insats_id = manader.insats_id
         and langre.kon = manader.kon
-        and langre.key = manader.key
         and manader.period_start between langre.period_start and langre.period_slut
-    group by all
+    group by langre.forbund, langre.insats_id, langre.period_typ, langre.period_id, langre.kon
+),
+
+jamforelse as (
+    unpivot summor
+    on {% for m in matt_lista %}({{ m }}, {{ m }}_manader) as {{ m }}{{ ', ' if not loop.last }}{% endfor %}
+    into name matt_namn value varde, summa_av_manader
 )
 
 select *
