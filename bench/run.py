@@ -64,9 +64,18 @@ TARGETS = {
 }
 
 KEYS = {
+    "dim_period": ["period_typ", "period_id"],
+    "dim_insats": ["forbund", "insats_id"],
     "genomflode": ["forbund", "insats_id", "period_typ", "period_id", "kon"],
     "resultat": ["forbund", "insats_id", "period_typ", "period_id", "kon"],
+    "forsorjning": ["forbund", "insats_id", "period_typ", "period_id", "forsorjningskalla", "kon"],
+    "fordelning": ["forbund", "insats_id", "period_typ", "period_id", "dimension", "kategori", "kon"],
     "ekonomi": ["forbund", "insats_id", "period_typ", "period_id", "kostnadsslag"],
+    "enhetskostnad": ["forbund", "insats_id", "period_typ", "period_id"],
+    "samhallsekonomi": ["forbund", "insats_id", "period_typ", "period_id"],
+    "aktivitet": ["forbund", "insats_id", "period_typ", "period_id", "aktivitet", "kon"],
+    "finansiering": ["forbund", "ar", "finansiar"],
+    "datakvalitet": ["forbund", "insats_id", "period_typ", "period_id"],
 }
 
 
@@ -406,30 +415,62 @@ print(json.dumps({{
 
 
 def compare(bi_path: Path, base_path: Path, tol: float = 1e-9) -> dict:
+    """Per mart of KEYS: full outer join of bi.marts.<mart> and the baseline's main.<mart> on the
+    key; every non-key column the baseline produces is compared (numbers with a relative
+    tolerance, everything else exactly; a column the pipeline lacks counts as mismatched in every
+    baseline row). A mart missing from the baseline, or a key column missing on either side, is
+    not equal."""
     import duckdb
+
+    def numeric(t: str) -> bool:
+        t = t.upper()
+        return not t.endswith("]") and not t.startswith(("STRUCT", "MAP", "UNION", "INTERVAL")) and any(
+            n in t for n in ("INT", "DOUBLE", "DECIMAL", "FLOAT", "REAL", "NUMERIC")
+        )
 
     con = duckdb.connect()
     con.execute(f"attach '{bi_path}' as bi (read_only)")
     con.execute(f"attach '{base_path}' as base (read_only)")
+    tables = {
+        (db, t)
+        for db, t in con.execute(
+            "select database_name, table_name from duckdb_tables() "
+            "where (database_name = 'bi' and schema_name = 'marts') or (database_name = 'base' and schema_name = 'main')"
+        ).fetchall()
+    }
     out = {}
     for mart, keys in KEYS.items():
-        bcols = {r[0]: r[1] for r in con.execute(f"describe base.main.{mart}").fetchall()}
-        pcols = {r[0]: r[1] for r in con.execute(f"describe bi.marts.{mart}").fetchall()}
-        cols = [c for c in bcols if c in pcols and c not in keys]
+        rows_p = con.execute(f"select count(*) from bi.marts.{mart}").fetchone()[0] if ("bi", mart) in tables else 0
+        rows_b = con.execute(f"select count(*) from base.main.{mart}").fetchone()[0] if ("base", mart) in tables else 0
+        missing = [f"{side}.{mart}" for side, db in (("pipeline", "bi"), ("baseline", "base")) if (db, mart) not in tables]
+        if not missing:
+            bcols = {r[0]: r[1] for r in con.execute(f"describe base.main.{mart}").fetchall()}
+            pcols = {r[0]: r[1] for r in con.execute(f"describe bi.marts.{mart}").fetchall()}
+            missing = [f"{side}.{mart}.{k}" for k in keys for side, cs in (("pipeline", pcols), ("baseline", bcols)) if k not in cs]
+        if missing:
+            out[mart] = {
+                "rows_pipeline": rows_p, "rows_baseline": rows_b, "only_in_pipeline": None, "only_in_baseline": None,
+                "columns_compared": 0, "mismatched_cells": {}, "equal": False, "missing": missing,
+            }
+            continue
+        cols = [c for c in bcols if c not in keys]
         on = " and ".join(f"p.{k} is not distinct from b.{k}" for k in keys)
         checks = []
         for c in cols:
-            numeric = any(t in bcols[c] for t in ("INT", "DOUBLE", "DECIMAL", "FLOAT"))
-            if numeric:
+            if c not in pcols:  # the pipeline lacks the column: every baseline row mismatches
+                checks.append(f"count_if(b._b) as {c}")
+            elif numeric(bcols[c]) and numeric(pcols[c]):
                 checks.append(
                     f"count_if(not ((p.{c} is null and b.{c} is null) or abs(p.{c}::double - b.{c}::double) "
                     f"<= {tol} * greatest(1, abs(p.{c}::double), abs(b.{c}::double)))) as {c}"
                 )
-            else:
+            elif bcols[c] == pcols[c]:
                 checks.append(f"count_if(p.{c} is distinct from b.{c}) as {c}")
+            else:
+                checks.append(f"count_if(p.{c}::varchar is distinct from b.{c}::varchar) as {c}")
         q = f"""
-            select count(*) as rows_joined, count_if(p._p is null) as only_in_baseline, count_if(b._b is null) as only_in_pipeline,
-                   {', '.join(checks)}
+            select count(*) as rows_joined, count_if(p._p is null) as only_in_baseline, count_if(b._b is null) as only_in_pipeline
+                   {''.join(', ' + c for c in checks)}
             from (select *, true as _p from bi.marts.{mart}) p
             full outer join (select *, true as _b from base.main.{mart}) b on {on}
         """
@@ -438,8 +479,8 @@ def compare(bi_path: Path, base_path: Path, tol: float = 1e-9) -> dict:
         res = dict(zip(names, row))
         mismatched = {c: res[c] for c in cols if res[c]}
         out[mart] = {
-            "rows_pipeline": con.execute(f"select count(*) from bi.marts.{mart}").fetchone()[0],
-            "rows_baseline": con.execute(f"select count(*) from base.main.{mart}").fetchone()[0],
+            "rows_pipeline": rows_p,
+            "rows_baseline": rows_b,
             "only_in_pipeline": res["only_in_pipeline"],
             "only_in_baseline": res["only_in_baseline"],
             "columns_compared": len(cols),
