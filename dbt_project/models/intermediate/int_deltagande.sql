@@ -148,6 +148,9 @@ final as (
         insats_id,
         insatsnamn,
         person_id,
+        -- the person has another episode in this insats: only such episodes need a distinct
+        -- count of persons (enhetskostnad); the others are one person each
+        count(*) over (partition by forbund, insats_id, person_id) > 1 as flera_deltaganden_i_insatsen,
 
         -- the person
         kon,

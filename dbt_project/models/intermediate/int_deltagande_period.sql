@@ -39,6 +39,7 @@ matt as (
         period_id,
         deltagande_id,
         person_id,
+        flera_deltaganden_i_insatsen,
         kon,
 
         -- stock and flow
@@ -79,6 +80,7 @@ final as (
         period_id,
         deltagande_id,
         person_id,
+        flera_deltaganden_i_insatsen,
         kon,
         inskriven_vid_periodstart,
         nyinskriven,
