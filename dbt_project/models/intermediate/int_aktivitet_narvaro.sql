@@ -10,52 +10,86 @@
 -- month's last day or on as_of, and nothing after as_of is kept, so a day is inside a period
 -- exactly when its month is, and a period's hours are the sum of its months'. (A table of one
 -- row per attendance row, 20 M at national scale, took most of this model's time to write.)
+--
+-- How a day finds its activity: the activities of one person and name are cut into pieces of
+-- time in which the same activities run, and each piece gets its winner by the rule above
+-- (thousands of activities, not millions of attendance rows, are ranked). A day then falls in
+-- at most one piece: a plain join, no ranking of matches per attendance row.
 
 with
 
--- materialized: computed once, so both uses see the same narvaro_nr; the number only tells
--- the rows apart within this query, so it needs no order
-narvaro as materialized (
-    select row_number() over () as narvaro_nr, *
+narvaro as (
+    select *
     from {{ ref('stg_procapita__narvaro') }}
     where datum <= {{ as_of() }}
 ),
 
 aktiviteter as (
-    select * from {{ ref('int_aktivitet') }}
+    select
+        aktivitet_nr,
+        forbund,
+        insats_id,
+        aktivitet,
+        person_id,
+        lower(trim(aktivitet)) as namn,
+        startdatum as fran,
+        coalesce(slutdatum_registrerat, '9999-12-31'::date) as till
+    from {{ ref('int_aktivitet') }}
 ),
 
-matchade as (
+-- the days on which the set of running activities of a person and name may change
+granser as (
+    select person_id, namn, fran as dag from aktiviteter
+    union
+    select person_id, namn, till + 1 from aktiviteter where till < '9999-12-31'::date
+),
+
+bitar as (
     select
-        narvaro.narvaro_nr,
+        person_id,
+        namn,
+        dag as fran,
+        coalesce(lead(dag) over (partition by person_id, namn order by dag) - 1, '9999-12-31'::date) as till
+    from granser
+),
+
+-- the winner of each piece that some activity covers (covering its first day = all of it)
+vinnare as (
+    select
+        bitar.person_id,
+        bitar.namn,
+        bitar.fran,
+        bitar.till,
         aktiviteter.forbund,
         aktiviteter.insats_id,
         aktiviteter.aktivitet
-    from narvaro
+    from bitar
     inner join aktiviteter
-        on narvaro.person_id = aktiviteter.person_id
-        and lower(trim(narvaro.aktivitet)) = lower(trim(aktiviteter.aktivitet))
-        and narvaro.datum >= aktiviteter.startdatum
-        and (aktiviteter.slutdatum_registrerat is null or narvaro.datum <= aktiviteter.slutdatum_registrerat)
+        on bitar.person_id = aktiviteter.person_id
+        and bitar.namn = aktiviteter.namn
+        and aktiviteter.fran <= bitar.fran
+        and aktiviteter.till >= bitar.fran
     qualify row_number() over (
-        partition by narvaro.narvaro_nr
-        order by aktiviteter.insats_id = '(ingen insats)', aktiviteter.startdatum desc, aktiviteter.aktivitet_nr
+        partition by bitar.person_id, bitar.namn, bitar.fran
+        order by aktiviteter.insats_id = '(ingen insats)', aktiviteter.fran desc, aktiviteter.aktivitet_nr
     ) = 1
 ),
 
 final as (
     select
-        coalesce(matchade.forbund, '(okänt)')::varchar as forbund,
-        coalesce(matchade.insats_id, '(ingen insats)')::varchar as insats_id,
-        coalesce(matchade.aktivitet, narvaro.aktivitet)::varchar as aktivitet,
+        coalesce(vinnare.forbund, '(okänt)')::varchar as forbund,
+        coalesce(vinnare.insats_id, '(ingen insats)')::varchar as insats_id,
+        coalesce(vinnare.aktivitet, narvaro.aktivitet)::varchar as aktivitet,
         coalesce(narvaro.kon, 'Okänt')::varchar as kon,
         date_trunc('month', narvaro.datum)::date as manad,
         sum(narvaro.planerade_timmar)::double as planerade_timmar,
         sum(narvaro.narvarotimmar)::double as narvarotimmar,
         count(*)::bigint as narvarorader
     from narvaro
-    left join matchade
-        on narvaro.narvaro_nr = matchade.narvaro_nr
+    left join vinnare
+        on narvaro.person_id = vinnare.person_id
+        and lower(trim(narvaro.aktivitet)) = vinnare.namn
+        and narvaro.datum between vinnare.fran and vinnare.till
     group by all
 )
 
