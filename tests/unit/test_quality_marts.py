@@ -180,3 +180,34 @@ def test_results_and_data_docs_land_in_the_validation_dir(clean, tmp_path):
     index = get_runtime(validation).build_docs()
     assert index == docs_index(validation) and index.exists()
     assert "marts_dim_period" in index.read_text(encoding="utf-8")
+
+
+def test_a_large_mart_is_validated_per_forbund_and_adds_up(warehouse, tmp_path, monkeypatch):
+    """Above SLICE_ROWS a mart is validated one group of whole förbund at a time: a duplicate
+    key in one förbund and a negative count in the other are both caught, with their counts
+    added and samples from both slices, exactly as in one run over the whole frame."""
+    import pipelines.quality.checks as checks
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.fordelning select * from marts.fordelning where forbund = 'F1' and period_typ = 'ar'")
+        con.execute("update marts.fordelning set antal = -1 where forbund = 'F2'")
+    suite = SUITES["marts_fordelning"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        whole = validate_mart(con, suite, tmp_path / "validation", "whole")
+        monkeypatch.setattr(checks, "SLICE_ROWS", 3)
+        frame = checks.pandas_for_gx(checks.arrow_with_categories(con, suite.frame_sql))
+        assert [sorted(set(s["forbund"])) for s in checks.forbund_slices(frame, 3)] == [["F1"], ["F2"]]
+        sliced = validate_mart(con, suite, tmp_path / "validation", "sliced")
+
+    def failures(outcome):
+        return {e.label: (e.unexpected_count, e.element_count) for e in outcome.blocking}
+
+    assert failures(sliced) == failures(whole) == {
+        "expect_compound_columns_to_be_unique(forbund, insats_id, period_typ, period_id, dimension, kategori, kon)": (2, 5),
+        "expect_column_values_to_be_between(antal)": (2, 5),
+    }
+    assert sliced.rows == whole.rows == 5
+    [unique] = [e for e in sliced.blocking if e.expectation == "expect_compound_columns_to_be_unique"]
+    assert {row["forbund"] for row in unique.sample} == {"F1"}
+    [negative] = [e for e in sliced.blocking if e.label == "expect_column_values_to_be_between(antal)"]
+    assert {row["forbund"] for row in negative.sample} == {"F2"}
