@@ -67,6 +67,9 @@ def publish(warehouse_path: Path, bi_path: Path, parquet_link: Path) -> PublishR
     tables: dict[str, int] = {}
     con = duckdb.connect(str(tmp_bi))
     try:
+        # Marts have no row order (readers say ORDER BY): copying without keeping one lets DuckDB
+        # write in parallel (fordelning at 1x: DuckDB copy 39 -> 23 s, Parquet 18 -> 6 s).
+        con.execute("set preserve_insertion_order = false")
         con.execute(f"attach '{warehouse_path}' as wh (read_only)")
         con.execute(f"create schema {MARTS_SCHEMA}")
         for name in mart_tables(con, "wh"):
