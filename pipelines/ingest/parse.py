@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from pipelines.ingest.personnummer import pseudonymise_column
+from pipelines.ingest.personnummer import PersonnummerMemo, pseudonymise_column
 from pipelines.ingest.privacy import redact
 from pipelines.ingest.readers import ReadResult, drop_rows_where_all_null
 from pipelines.ingest.spec import ColumnSpec, SourceSpec, normalize_code, normalize_header
@@ -81,6 +81,8 @@ class ParseContext:
     key: bytes
     # Insats-IDs of the insats register; None = skip the must_be_registered check.
     registered_insats_ids: frozenset[str] | None = None
+    # Personnummer seen in earlier files of this ingest run (same key and refresh day), if any.
+    personnummer_memo: PersonnummerMemo | None = None
 
 
 @dataclass
@@ -254,10 +256,11 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
     headers = {c.name: (read.headers[mapping[c.name]] if c.name in mapping else c.header) for c in spec.columns}
 
     # 1. canonical text columns: trimmed, empty -> null, default filled. Trimming copies a
-    # column, so only columns with an empty value or one with outer whitespace are trimmed.
+    # column, so only columns with an empty value or one with outer whitespace are trimmed
+    # (looked for among the distinct values: exports repeat values, a regex per cell is slow).
     source_cols = [f"c{mapping[c.name]}" for c in spec.columns if c.name in mapping]
     padded = read.frame.select(
-        [pl.col(c).str.contains(r"^\s|\s$|^$").any().alias(c) for c in source_cols]
+        [pl.col(c).unique().str.contains(r"^\s|\s$|^$").any().alias(c) for c in source_cols]
     ).row(0, named=True) if read.frame.height else {}
     text_exprs = []
     for col in spec.columns:
@@ -322,7 +325,7 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
         frame = pseudonymise_column(
             frame, col.name, key=ctx.key, refresh_day=ctx.refresh_day,
             pseudonym_as=_typed_name(pseudonym_as), birth_date_as=_typed_name(birth_as),
-            sex_as=_typed_name(sex_as), error_as=err, rank_as=rank,
+            sex_as=_typed_name(sex_as), error_as=err, rank_as=rank, memo=ctx.personnummer_memo,
         )
         cluster_key = cluster_key or rank
         # No value: a personnummer is never shown.
@@ -380,6 +383,10 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
     if error_count:
         return ParseResult(frame=None, errors=errors, error_count=error_count, summary=summary, rows=frame.height)
     rows = frame.height
+    # Memory: the text columns are done with. Dropped in place, since any select on this frame
+    # copies every column it keeps (the personnummer columns are chunked unlike the rest).
+    for name in [c for c in frame.columns if not c.startswith("__typed_") and c not in (cluster_key, "_row_number")]:
+        frame.drop_in_place(name)
     out = _output(frame, spec, keep=[cluster_key] if cluster_key else [])
     del frame
     if cluster_key is not None:
@@ -388,10 +395,17 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
         # multi-second checkpoint). File order stays available through _row_number.
         # A stable radix arg-sort of the UInt32 rank keeps file order within a person, and is far
         # cheaper than a multi-column sort; rechunk first, since a gather across the CSV
-        # reader's many chunks is an order of magnitude slower.
+        # reader's many chunks is an order of magnitude slower. Column by column, each source
+        # column released once gathered: one copy of the frame at a time.
         rank = out.get_column(cluster_key).fill_null(np.iinfo(np.uint32).max).to_numpy()
         order = pl.Series(np.argsort(rank, kind="stable"), dtype=pl.UInt32 if len(rank) < 2**32 else pl.UInt64)
-        out = out.drop(cluster_key).rechunk()[order]
+        del rank
+        out = out.drop(cluster_key)
+        gathered = []
+        for name in out.columns:
+            gathered.append(out.get_column(name).rechunk().gather(order))
+            out = out.drop(name)
+        out = pl.DataFrame(gathered)
     return ParseResult(frame=out, rows=rows)
 
 

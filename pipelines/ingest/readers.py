@@ -194,15 +194,8 @@ def _detect_encoding(path: Path) -> _Encoding:
                 valid = False
     if valid:
         return _Encoding("utf-8-sig" if bom else "utf-8", has_quote)
-    return _Encoding(_single_byte_codec(path), has_quote=True if has_quote else _has_quote(path))
-
-
-def _has_quote(path: Path) -> bool:
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            if b'"' in chunk:
-                return True
-    return False
+    # Not UTF-8: the loop above read on to the first quote or to the end, so has_quote is known.
+    return _Encoding(_single_byte_codec(path), has_quote)
 
 
 def _single_byte_codec(path: Path) -> str:

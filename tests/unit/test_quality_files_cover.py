@@ -1,0 +1,235 @@
+"""The file suites' two steps (pipelines/quality/files.py): Polars on every row, GX on the value cover.
+
+What must hold, whatever the frame:
+- a frame breaking any expectation of its suite makes the every-row check answer False, and the
+  outcome (blocking and warning expectations, counts, offending rows) is exactly GX's outcome on
+  every row -- the reason file cannot tell the difference;
+- the value cover holds every distinct value of every column a one-value expectation looks at
+  (and every distinct pair of a pair expectation), so GX judges every value of the file;
+- on a clean frame GX on the cover passes exactly the expectations GX on every row passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.ingest import load_specs
+from pipelines.ingest.discovery import discover
+from pipelines.ingest.load import _export_date, read_and_parse
+from pipelines.quality import files as files_mod
+from pipelines.quality.build_suites import file_suite_name
+from pipelines.quality.files import _passes_on_every_row, _suite, _value_cover, validate_file_frame, validation_frame
+from pipelines.quality.runtime import get_runtime, pandas_for_gx
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
+SPECS = load_specs()
+REFRESH = dt.date(2026, 11, 23)
+KEY = b"cover-test-key"
+SAMPLE_OF_KIND = {
+    "insatser": "insatser_2022-08-01.csv",
+    "sus_deltagare": "sus_deltagare_malmo_2020-01-15.csv",
+    "sus_anonyma": "sus_anonyma_2022-08-10.csv",
+    "stegmatning": "stegmatning_2022-08-05.csv",
+    "procapita_aktiviteter": "procapita_aktiviteter_2020-01-10.csv",
+    "procapita_narvaro": "procapita_narvaro_2019.csv",
+    "procapita_ekonomiskt_bistand": "procapita_ekonomiskt_bistand_2022-07.txt",
+    "budget": "budget_2018.csv",
+    "finansiering": "finansiering_2018.csv",
+    "ledger": "ledger_2018.csv",
+}
+
+
+@pytest.fixture(scope="module")
+def validation_dir(tmp_path_factory):
+    data = tmp_path_factory.mktemp("cover")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FINSAM_DATA_DIR", str(data))
+        yield data / "validation"
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory):
+    """kind -> (file name, parsed frame, export date) of the kind's sample export."""
+    landing = tmp_path_factory.mktemp("landing")
+    out = {}
+    for kind, name in SAMPLE_OF_KIND.items():
+        shutil.copy(SAMPLES / name, landing / name)
+        [f] = [f for f in discover(landing, kind, SPECS) if f.name == name]
+        result, exported_at = read_and_parse(f, SPECS[kind], key=KEY, refresh_day=REFRESH, registered_insats_ids=None)
+        assert result.ok, [str(e) for e in result.errors]
+        out[kind] = (f.name, result.frame, _export_date(f, exported_at, REFRESH)[0])
+    return out
+
+
+def _every_row(frame, kind, name, export_date, validation_dir):
+    """GX on every row of the validation frame: what the hook did before the value cover."""
+    import pandas as pd
+
+    return get_runtime(validation_dir).validate(
+        file_suite_name(kind),
+        pandas_for_gx(validation_frame(frame, SPECS[kind]).to_arrow()),
+        subject=name,
+        parameters={"export_date": pd.Timestamp(export_date)},
+        index_columns=["_row_number"],
+    )
+
+
+def _facts(outcome):
+    return [(e.label, e.severity, e.success, e.unexpected_count, repr(e.sample), e.error) for e in outcome.expectations]
+
+
+def _set(frame: pl.DataFrame, row: int, **values) -> pl.DataFrame:
+    at = pl.int_range(pl.len()) == row
+    return frame.with_columns(
+        [pl.when(at).then(pl.lit(v, dtype=frame.schema[c])).otherwise(pl.col(c)).alias(c) for c, v in values.items()]
+    )
+
+
+def _breakers(kind: str, frame: pl.DataFrame, export_date: dt.date) -> list[tuple[str, pl.DataFrame]]:
+    """One frame per expectation of the kind's suite that breaks it (on the last row, not the
+    first, so the cover and the order of rows matter)."""
+    derived = set(_suite(kind)["meta"]["finsam"].get("derived") or {})
+    last = frame.height - 1
+    out = []
+    for e in _suite(kind)["expectations"]:
+        kw, kind_of = e["kwargs"], e["type"]
+        column = kw.get("column")
+        if column in derived or (column and column not in frame.columns):
+            continue
+        dtype = frame.schema.get(column) if column else None
+        broken = None
+        if kind_of == "expect_column_values_to_not_be_null":
+            broken = _set(frame, last, **{column: None})
+        elif kind_of == "expect_column_values_to_be_between":
+            low, high = kw.get("min_value"), kw.get("max_value")
+            if dtype == pl.Date:
+                if isinstance(high, dict):
+                    value = export_date + dt.timedelta(days=1)
+                elif high is not None:
+                    value = dt.date.fromisoformat(str(high)[:10]) + dt.timedelta(days=1)
+                else:
+                    value = dt.date.fromisoformat(str(low)[:10]) - dt.timedelta(days=1)
+            else:
+                value = (high + 1) if high is not None else (low - 1)
+            broken = _set(frame, last, **{column: value})
+        elif kind_of in ("expect_column_values_to_be_in_set", "expect_column_values_to_match_regex"):
+            broken = _set(frame, last, **{column: "x-okänd"})
+        elif kind_of == "expect_column_pair_values_a_to_be_greater_than_b":
+            broken = _set(frame, last, **{kw["column_A"]: dt.date(2005, 1, 1), kw["column_B"]: dt.date(2006, 1, 1)})
+        elif kind_of in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+            broken = pl.concat([frame, frame.tail(1).with_columns(pl.col("_row_number") + 10_000)])
+        elif kind_of == "expect_table_columns_to_match_set":
+            broken = frame.with_columns(pl.lit(1).alias("en_kolumn_till"))
+        if broken is not None:
+            out.append((f"{kind_of}({column or kw.get('column_list') or kw.get('column_A')})", broken))
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLE_OF_KIND))
+def test_clean_sample_cover_run_passes_what_every_row_passes(kind, parsed, validation_dir):
+    name, frame, export_date = parsed[kind]
+    checked = validation_frame(frame, SPECS[kind])
+    expectations = _suite(kind)["expectations"]
+    cover = checked[_value_cover(checked, expectations)]
+    assert _passes_on_every_row(checked, cover, expectations, {"export_date": export_date})
+    ours = validate_file_frame(frame, SPECS[kind], file_name=name, export_date=export_date, validation_dir=validation_dir)
+    reference = _every_row(frame, kind, name, export_date, validation_dir)
+    assert ours.rows == reference.rows == frame.height
+    assert [(e.label, e.success) for e in ours.expectations] == [(e.label, e.success) for e in reference.expectations]
+
+
+@pytest.mark.parametrize("kind", sorted(SAMPLE_OF_KIND))
+def test_every_broken_expectation_is_caught_and_reported_as_gx_on_every_row(kind, parsed, validation_dir):
+    name, frame, export_date = parsed[kind]
+    breakers = _breakers(kind, frame, export_date)
+    assert breakers, "no expectation of the suite could be broken"
+    for label, broken in breakers:
+        checked = validation_frame(broken, SPECS[kind])
+        expectations = _suite(kind)["expectations"]
+        cover = checked[_value_cover(checked, expectations)]
+        assert not _passes_on_every_row(checked, cover, expectations, {"export_date": export_date}), label
+        ours = validate_file_frame(broken, SPECS[kind], file_name=name, export_date=export_date,
+                                   validation_dir=validation_dir)
+        reference = _every_row(broken, kind, name, export_date, validation_dir)
+        assert not all(e.success for e in reference.expectations), f"{label}: the breaker broke nothing"
+        assert _facts(ours) == _facts(reference), label
+
+
+def _attendance(rows: int) -> pl.DataFrame:
+    """A parsed attendance frame of `rows` rows: 7 people, one activity, one row per day."""
+    start = dt.date(2024, 1, 1)
+    return pl.DataFrame(
+        {
+            "person_id": [f"{i % 7:064x}" for i in range(rows)],
+            "fodelsedatum": [dt.date(1980 + i % 7, 1, 1) for i in range(rows)],
+            "kon_personnummer": ["Kvinna" if i % 2 else "Man" for i in range(rows)],
+            "aktivitet": ["Arbetsträning"] * rows,
+            "datum": [start + dt.timedelta(days=i // 7) for i in range(rows)],
+            "planerade_timmar": [float(4 + i % 3) for i in range(rows)],
+            "narvarotimmar": [float(i % 5) for i in range(rows)],
+            "franvaroorsak": [None if i % 4 else "Sjuk" for i in range(rows)],
+            "_row_number": list(range(2, rows + 2)),
+            "_period_month": [(start + dt.timedelta(days=i // 7)).replace(day=1) for i in range(rows)],
+        },
+        schema_overrides={"_row_number": pl.Int64},
+    )
+
+
+def test_value_cover_holds_every_distinct_value_and_pair(validation_dir):
+    frame = _attendance(700)
+    checked = validation_frame(frame, SPECS["procapita_narvaro"])
+    expectations = _suite("procapita_narvaro")["expectations"]
+    positions = _value_cover(checked, expectations)
+    cover = checked[positions]
+    assert positions.is_sorted() and positions.n_unique() == len(positions)
+    assert cover.height < checked.height / 2  # the point of it
+    for e in expectations:
+        domain = files_mod._domain(e)
+        if domain is None:
+            continue
+        want = checked.select(list(domain)).unique()
+        got = cover.select(list(domain)).unique()
+        assert want.join(got, on=list(domain), how="anti", nulls_equal=True).height == 0, domain
+
+
+def test_a_late_duplicate_in_a_big_file_is_caught_on_every_row(validation_dir):
+    frame = _attendance(700)
+    spec = SPECS["procapita_narvaro"]
+    export = dt.date(2026, 1, 1)
+    clean = validate_file_frame(frame, spec, file_name="n.csv", export_date=export, validation_dir=validation_dir)
+    assert clean.ok and clean.rows == 700
+    duplicated = pl.concat([frame, frame.slice(500, 1).with_columns(pl.lit(9_999, dtype=pl.Int64).alias("_row_number"))])
+    outcome = validate_file_frame(duplicated, spec, file_name="n.csv", export_date=export, validation_dir=validation_dir)
+    assert [e.label for e in outcome.blocking] == ["expect_compound_columns_to_be_unique(person_id, aktivitet, datum)"]
+    rows = sorted(r["_row_number"] for r in outcome.blocking[0].sample)
+    assert rows == [502, 9_999] and outcome.blocking[0].unexpected_count == 2
+
+
+def test_unknown_expectations_and_arguments_mean_gx_on_every_row():
+    frame = _attendance(20)
+    checked = validation_frame(frame, SPECS["procapita_narvaro"])
+    unknown = [{"type": "expect_column_values_to_be_increasing", "kwargs": {"column": "datum"}}]
+    mostly = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "datum", "mostly": 0.9}}]
+    fine = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "datum"}}]
+    for expectations, expected in ((unknown, False), (mostly, False), (fine, True)):
+        cover = checked[_value_cover(checked, expectations)]
+        assert _passes_on_every_row(checked, cover, expectations, {}) is expected
+
+
+def test_nan_and_missing_parameters_are_doubts():
+    frame = _attendance(20)
+    checked = validation_frame(frame, SPECS["procapita_narvaro"]).with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(float("nan")).otherwise(pl.col("planerade_timmar")).alias("planerade_timmar")
+    )
+    between = [{"type": "expect_column_values_to_be_between", "kwargs": {"column": "planerade_timmar", "max_value": 24}}]
+    future = [{"type": "expect_column_values_to_be_between", "kwargs": {"column": "datum", "max_value": {"$PARAMETER": "export_date"}}}]
+    cover = checked[_value_cover(checked, between + future)]
+    assert not _passes_on_every_row(checked, cover, between, {})
+    assert not _passes_on_every_row(checked, cover, future, {})
+    assert _passes_on_every_row(checked, cover, future, {"export_date": dt.date(2030, 1, 1)})
+    assert not _passes_on_every_row(checked, cover, future, {"export_date": dt.date(2024, 1, 2)})
