@@ -53,8 +53,9 @@ class Settings:
     # Rebuild and publish even when nothing changed since the last publish
     # (`finsam refresh --force`, pipelines/transform/inputs.py).
     force_rebuild: bool = False
-    # DuckDB's memory limit in the dbt build (profiles.yml); beyond it DuckDB spills to disk.
-    duckdb_memory_limit: str = "3GB"
+    # DuckDB's memory limit in the dbt build (profiles.yml); beyond it DuckDB spills to disk. With
+    # 2.5 GB the dbt process stays near 3.1 GB at 1x national (3.5 GB with 3 GB), equally fast.
+    duckdb_memory_limit: str = "2500MB"
 
     @property
     def warehouse_path(self) -> Path:
@@ -121,7 +122,7 @@ def get_settings() -> Settings:
         lock_timeout_seconds=lock_timeout,
         alert_webhook_url=(os.environ.get(ENV_ALERT_WEBHOOK_URL) or "").strip() or None,
         force_rebuild=(os.environ.get(ENV_FORCE_REBUILD) or "").strip().lower() in {"1", "true", "yes"},
-        duckdb_memory_limit=(os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or "").strip() or "3GB",
+        duckdb_memory_limit=(os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or "").strip() or "2500MB",
     )
 
 

@@ -192,19 +192,27 @@ def _sliceable(suite: str) -> bool:
     )
 
 
-def forbund_slices(frame: Any, max_rows: int) -> list[Any]:
-    """`frame` cut into groups of whole förbund of at most `max_rows` rows (a bigger förbund
-    alone), in förbund order."""
-    counts = frame["forbund"].value_counts(sort=False, dropna=False)
-    groups: list[list[Any]] = [[]]
+def forbund_slices(table: Any, max_rows: int) -> list[Any]:
+    """The Arrow `table` (forbund dictionary-encoded, as from `arrow_with_categories`) cut into
+    groups of whole förbund of at most `max_rows` rows (a bigger förbund alone), in förbund
+    order. Cut in Arrow, before pandas, so that only one slice at a time is a pandas frame."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = table.unify_dictionaries()
+    column = table.column("forbund")
+    indices = pa.chunked_array([c.indices for c in column.chunks], type=column.type.index_type)
+    names = column.chunk(0).dictionary.to_pylist()
+    counts = {c["values"]: c["counts"] for c in pc.value_counts(indices).to_pylist()}
+    groups: list[list[int]] = [[]]
     size = 0
-    for forbund, n in sorted(counts.items(), key=lambda kv: str(kv[0])):
-        if groups[-1] and size + n > max_rows:
+    for code in sorted(counts, key=lambda c: names[c]):
+        if groups[-1] and size + counts[code] > max_rows:
             groups.append([])
             size = 0
-        groups[-1].append(forbund)
-        size += n
-    return [frame[frame["forbund"].isin(g)] for g in groups]
+        groups[-1].append(code)
+        size += counts[code]
+    return [table.filter(pc.is_in(indices, value_set=pa.array(g, type=indices.type))) for g in groups]
 
 
 def merge_outcomes(suite: str, subject: str, parts: Sequence[SuiteOutcome]) -> SuiteOutcome:
@@ -232,17 +240,20 @@ def merge_outcomes(suite: str, subject: str, parts: Sequence[SuiteOutcome]) -> S
 
 
 def validate_mart(con: duckdb.DuckDBPyConnection, ms: MartSuite, validation_dir: Path, run_name: str) -> SuiteOutcome:
-    frame = pandas_for_gx(arrow_with_categories(con, ms.frame_sql))
+    table = arrow_with_categories(con, ms.frame_sql)
     runtime = get_runtime(validation_dir)
     index = list(ms.index_columns)
-    if len(frame) <= SLICE_ROWS or "forbund" not in frame.columns or not _sliceable(ms.suite):
-        return runtime.validate(ms.suite, frame, subject=run_name, index_columns=index)
-    slices = forbund_slices(frame, SLICE_ROWS)
-    del frame
-    parts = [
-        runtime.validate(ms.suite, part, subject=f"{run_name} förbund {i}/{len(slices)}", index_columns=index)
-        for i, part in enumerate(slices, start=1)
-    ]
+    sliceable = "forbund" in table.column_names and table.column("forbund").null_count == 0 and _sliceable(ms.suite)
+    if table.num_rows <= SLICE_ROWS or not sliceable:
+        return runtime.validate(ms.suite, pandas_for_gx(table), subject=run_name, index_columns=index)
+    slices = forbund_slices(table, SLICE_ROWS)
+    del table
+    parts = []
+    for i in range(len(slices)):
+        part, slices[i] = slices[i], None  # one slice at a time in pandas
+        parts.append(runtime.validate(
+            ms.suite, pandas_for_gx(part), subject=f"{run_name} förbund {i + 1}/{len(slices)}", index_columns=index
+        ))
     return merge_outcomes(ms.suite, run_name, parts)
 
 
