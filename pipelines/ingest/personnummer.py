@@ -118,24 +118,16 @@ def pseudonym(digits12: str, key: bytes) -> str:
     return hmac.new(key, digits12.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-_IPAD = bytes(b ^ 0x36 for b in range(256))
-_OPAD = bytes(b ^ 0x5C for b in range(256))
-
-
 def pseudonymiser(key: bytes) -> Callable[[str], str]:
-    """`pseudonym` with the key's padding hashed once: the same HMAC-SHA256 (RFC 2104,
-    ``H((K ^ opad) || H((K ^ ipad) || m))``), twice as fast per value as ``hmac.new``, which
-    counts at millions of distinct personnummer."""
-    block = hashlib.sha256(key).digest() if len(key) > 64 else key
-    block = block.ljust(64, b"\0")
-    inner, outer = hashlib.sha256(block.translate(_IPAD)), hashlib.sha256(block.translate(_OPAD))
+    """`pseudonym` for many values: the HMAC object is keyed once (the key's pads hashed) and
+    copied per value, which at millions of distinct personnummer saves a third of the time of
+    ``hmac.new`` per value."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def hash_one(digits12: str) -> str:
-        h = inner.copy()
+        h = keyed.copy()
         h.update(digits12.encode("ascii"))
-        o = outer.copy()
-        o.update(h.digest())
-        return o.hexdigest()
+        return h.hexdigest()
 
     return hash_one
 

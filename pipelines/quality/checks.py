@@ -26,6 +26,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.ingest.privacy import redact, shown
+from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
 from pipelines.quality.runtime import (
     SAMPLE_ROWS as SUITE_SAMPLE_ROWS,
     SuiteOutcome,
@@ -145,6 +146,10 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def arrow_with_categories(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     """The rows of `sql` as an Arrow table whose text columns are dictionary-encoded (pandas
     categoricals), cast to ENUM inside DuckDB.
@@ -157,15 +162,14 @@ def arrow_with_categories(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     text = [c for c, t in zip(rel.columns, rel.types, strict=True) if str(t) == "VARCHAR"]
     if not text:
         return rel.to_arrow_table()
-    q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731 - a quoted column name
     distinct = con.execute(
-        "select " + ", ".join(f"list(distinct {q(c)}) filter (where {q(c)} is not null)" for c in text)
+        "select " + ", ".join(f"list(distinct {_sql_name(c)}) filter (where {_sql_name(c)} is not null)" for c in text)
         + f" from ({sql})"
     ).fetchone()
     values = dict(zip(text, distinct, strict=True))
     select = ", ".join(
-        f"cast({q(c)} as enum({', '.join(_sql_text(v) for v in sorted(values[c] or ['']))})) as {q(c)}"
-        if c in values else q(c)
+        f"cast({_sql_name(c)} as enum({', '.join(_sql_text(v) for v in sorted(values[c] or ['']))})) as {_sql_name(c)}"
+        if c in values else _sql_name(c)
         for c in rel.columns
     )
     return con.sql(f"select {select} from ({sql})").to_arrow_table()
@@ -176,17 +180,13 @@ def arrow_with_categories(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 # in pandas, on 4 M rows under a second. Every mart expectation is about one row, or about the
 # key, which holds forbund, so the slices' results add up to the whole's.
 SLICE_ROWS = 4_000_000
-_ROW_WISE = {
-    "expect_column_values_to_be_between",
-    "expect_column_values_to_be_in_set",
-    "expect_column_pair_values_a_to_be_greater_than_b",
-}
 
 
 def _sliceable(suite: str) -> bool:
-    """Every expectation holds per förbund: row-wise, or one row per a key that has forbund."""
+    """Every expectation holds per förbund: about one row (no `mostly` or other argument that
+    counts rows), or one row per a key that has forbund."""
     return all(
-        e["type"] in _ROW_WISE
+        set(e["kwargs"]) <= ONE_VALUE_EXPECTATIONS.get(e["type"], frozenset())
         or (e["type"] == "expect_compound_columns_to_be_unique" and "forbund" in e["kwargs"]["column_list"])
         for e in load_suite_json(suite)["expectations"]
     )

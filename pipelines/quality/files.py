@@ -155,7 +155,10 @@ def validate_file_frame(
 # GX expectation type -> the keyword arguments `_passes_on_every_row` evaluates exactly. Any
 # other type or argument (e.g. `mostly`, `row_condition`) makes it answer False, so GX validates
 # every row.
-_ONE_VALUE: dict[str, frozenset[str]] = {  # the outcome depends on one value (or pair) per row
+# With these arguments the outcome depends on one value (or pair) per row: the expectation holds
+# on a set of rows exactly when it holds on every part of it (also what lets checks._sliceable
+# validate a big mart in parts).
+ONE_VALUE_EXPECTATIONS: dict[str, frozenset[str]] = {
     "expect_column_values_to_not_be_null": frozenset({"column"}),
     "expect_column_values_to_be_between": frozenset({"column", "min_value", "max_value"}),
     "expect_column_values_to_be_in_set": frozenset({"column", "value_set"}),
@@ -169,7 +172,7 @@ _EVERY_ROW: dict[str, frozenset[str]] = {  # the outcome depends on all rows tog
 _TABLE: dict[str, frozenset[str]] = {
     "expect_table_columns_to_match_set": frozenset({"column_set", "exact_match"}),
 }
-_EVALUATED = {**_ONE_VALUE, **_EVERY_ROW, **_TABLE}
+_EVALUATED = {**ONE_VALUE_EXPECTATIONS, **_EVERY_ROW, **_TABLE}
 _FLOATS = (pl.Float32, pl.Float64)
 _NUMERIC = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64, *_FLOATS)
 
@@ -177,7 +180,7 @@ _NUMERIC = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt3
 def _domain(e: dict[str, Any]) -> tuple[str, ...] | None:
     """The column(s) whose value (pair) decides a one-value expectation on a row."""
     kw = e.get("kwargs") or {}
-    if e["type"] not in _ONE_VALUE:
+    if e["type"] not in ONE_VALUE_EXPECTATIONS:
         return None
     if "column_A" in kw and "column_B" in kw:
         return (kw["column_A"], kw["column_B"])
@@ -312,7 +315,7 @@ def _passes_on_every_row(
             kw = dict(e.get("kwargs") or {})
             if e["type"] not in _EVALUATED or set(kw) - _EVALUATED[e["type"]]:
                 return False
-            one_value = e["type"] in _ONE_VALUE
+            one_value = e["type"] in ONE_VALUE_EXPECTATIONS
             broken = _broken(cover if one_value else frame, e["type"], kw, parameters)
             if isinstance(broken, bool):
                 if broken:

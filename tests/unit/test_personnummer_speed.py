@@ -1,7 +1,7 @@
 """The fast paths of personnummer.py give the same answers as the plain definitions.
 
 - `luhn_ok`'s unrolled table lookups agree with the textbook Luhn loop on every kind of input;
-- `pseudonymiser(key)` (HMAC with the key's pads hashed once) equals `hmac.new` for any key;
+- `pseudonymiser(key)` (the HMAC keyed once and copied per value) equals `hmac.new` for any key;
 - a `PersonnummerMemo` shared by the files of one ingest run gives exactly the columns a fresh
   call gives, and each value is parsed once per run.
 """

@@ -83,10 +83,8 @@ final as (
         coalesce(summor.summa_dagar_avslutade, 0)::bigint as summa_dagar_avslutade,
         (summor.summa_dagar_avslutade / nullif(summor.avslutade, 0))::double as snittid_avslutade_dagar,
 
-        -- anonymous participants
-        case
-            when rader.period_typ = 'ar' then coalesce(anonyma_per_kon.anonyma, 0) else 0
-        end::bigint as anonyma
+        -- anonymous participants (joined on `ar` rows only)
+        coalesce(anonyma_per_kon.anonyma, 0)::bigint as anonyma
 
     from rader
     left join summor
