@@ -66,6 +66,7 @@ matt as (
         case when slutdatum <= p1 and till_resultat then utfall end as utfall,
         slutdatum <= p1 and i_mal as i_mal,
         case when slutdatum <= p1 and i_mal then manader_exakt else 0 end as manader_i_mal,
+        case when slutdatum <= p1 and i_mal then slutdatum - startdatum else 0 end as dagar_i_mal,
         slutdatum <= p1 and steg_matt as steg_matt,
         slutdatum <= p1 and steg_upp as steg_upp,
         slutdatum <= p1 and steg_ned as steg_ned
@@ -95,6 +96,7 @@ final as (
         utfall,
         coalesce(i_mal, false) as i_mal,
         manader_i_mal::double as manader_i_mal,
+        dagar_i_mal::bigint as dagar_i_mal,
         coalesce(steg_matt, false) as steg_matt,
         coalesce(steg_upp, false) as steg_upp,
         coalesce(steg_ned, false) as steg_ned

@@ -42,7 +42,7 @@ final as (
         perioder.period_slut::date as period_slut,
         perioder.period_slut_as_of::date as period_slut_as_of,
         perioder.dagar_i_period::integer as dagar_i_period,
-        coalesce(utfall.utfall_period, 0)::double as utfall_period
+        coalesce(utfall.utfall_period, 0)::{{ belopp_typ() }} as utfall_period
     from rader
     inner join perioder
         on rader.period_typ = perioder.period_typ

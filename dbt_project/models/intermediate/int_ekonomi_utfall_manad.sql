@@ -31,7 +31,7 @@ final as (
         kostnadsslag::varchar as kostnadsslag,
         manad::date as manad,
         ar::integer as ar,
-        sum(belopp)::double as utfall,
+        sum(belopp)::{{ belopp_typ() }} as utfall,
         count(*)::bigint as antal_bokningar
     from kostnader
     group by forbund, insats_id, kostnadsslag, manad, ar

@@ -20,7 +20,7 @@ final as (
         utfall_manad.kostnadsslag::varchar as kostnadsslag,
         perioder.period_typ::varchar as period_typ,
         perioder.period_id::varchar as period_id,
-        sum(utfall_manad.utfall)::double as utfall_period,
+        sum(utfall_manad.utfall)::{{ belopp_typ() }} as utfall_period,
         count(*)::bigint as bokningsmanader
     from utfall_manad
     inner join perioder

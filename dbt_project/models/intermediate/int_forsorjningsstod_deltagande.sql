@@ -90,6 +90,8 @@ final as (
             and fonster.efter_till <= tackning.sista_manad,
             false
         ) as uppmatt,
+        coalesce(summor.summa_fore, 0)::{{ belopp_typ() }} as summa_forsorjningsstod_fore,
+        coalesce(summor.summa_efter, 0)::{{ belopp_typ() }} as summa_forsorjningsstod_efter,
         (coalesce(summor.summa_fore, 0) / 6.0)::double as forsorjningsstod_fore_per_manad,
         (coalesce(summor.summa_efter, 0) / 6.0)::double as forsorjningsstod_efter_per_manad
     from fonster

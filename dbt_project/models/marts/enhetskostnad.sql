@@ -41,8 +41,7 @@ platser as (
         insats_id,
         period_typ,
         period_id,
-        sum(deltagardagar) as deltagardagar,
-        sum(arsplatser_nyttjade) as arsplatser_nyttjade
+        sum(deltagardagar) as deltagardagar
     from genomflode
     group by all
 ),
@@ -58,7 +57,8 @@ matt as (
         rader.*,
         coalesce(personer.aktiva_personer, 0) as aktiva_personer,
         coalesce(platser.deltagardagar, 0) as deltagardagar,
-        coalesce(platser.arsplatser_nyttjade, 0) as arsplatser_nyttjade,
+        -- from the exact day sum: a sum of the per-kon doubles would depend on the order
+        coalesce(platser.deltagardagar, 0) / rader.dagar_i_period as arsplatser_nyttjade,
         coalesce(mal.i_mal, 0) as i_mal
     from rader
     left join personer

@@ -27,7 +27,8 @@ summor as (
         count_if(utfall = 'sjukdom') as till_sjukdom,
         count_if(utfall = 'ovrigt') as till_ovrigt,
         count_if(i_mal) as i_mal,
-        sum(manader_i_mal) as summa_manader_i_mal,
+        -- the exact day sum in months: a sum of per-episode doubles depends on the order
+        {{ dagar_till_manader('sum(dagar_i_mal)') }} as summa_manader_i_mal,
         count_if(steg_matt) as steg_matta,
         count_if(steg_upp) as steg_upp,
         count_if(steg_ned) as steg_ned

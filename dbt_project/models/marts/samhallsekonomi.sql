@@ -36,9 +36,10 @@ summor as (
         sum(skattning.kostnad_efter) filter (where skattning.skattad) as kostnad_efter_per_manad,
         sum(skattning.besparing) filter (where skattning.skattad) as besparing_per_manad,
         count_if(uppmatt.uppmatt) as personer_med_uppmatt_forsorjningsstod,
-        sum(uppmatt.forsorjningsstod_fore_per_manad) filter (where uppmatt.uppmatt)
+        -- Σ of the exact six-month sums, then per month: the same inputs give the same bits
+        sum(uppmatt.summa_forsorjningsstod_fore) filter (where uppmatt.uppmatt) / 6.0
             as uppmatt_forsorjningsstod_fore_per_manad,
-        sum(uppmatt.forsorjningsstod_efter_per_manad) filter (where uppmatt.uppmatt)
+        sum(uppmatt.summa_forsorjningsstod_efter) filter (where uppmatt.uppmatt) / 6.0
             as uppmatt_forsorjningsstod_efter_per_manad
     from deltagande_period
     left join skattning

@@ -13,7 +13,7 @@ final as (
         forbund,
         coalesce(nullif(trim(insats_id), ''), '(förbund)') as insats_id,
         {{ normalise_code('kostnadsslag', 'kostnadsslag') }} as kostnadsslag,
-        cast(belopp as double) as belopp,
+        cast(belopp as {{ belopp_typ() }}) as belopp,
 
         -- lineage
         _source_file

@@ -11,7 +11,7 @@ final as (
         cast(ar as integer) as ar,
         forbund,
         finansiar,
-        cast(belopp as double) as belopp,
+        cast(belopp as {{ belopp_typ() }}) as belopp,
 
         -- lineage
         _source_file

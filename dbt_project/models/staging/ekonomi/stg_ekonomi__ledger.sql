@@ -36,7 +36,7 @@ ledger_rows as (
         cast(date_trunc('month', period) as date) as manad,
         cast(konto as integer) as konto,
         kontobenamning,
-        cast(belopp as double) as belopp,
+        cast(belopp as {{ belopp_typ() }}) as belopp,
         _source_file,
         _sha256,
         _row_number

@@ -20,7 +20,7 @@ household_rows as (
         kommun,
         person_id_1,
         person_id_2,
-        cast(sbel as double) as sbel,
+        cast(sbel as {{ belopp_typ() }}) as sbel,
         _source_file
     from source
 ),
