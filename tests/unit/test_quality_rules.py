@@ -54,13 +54,14 @@ def episodes(con, *rows):
 
 def test_every_rule_guards_a_mart_and_says_why():
     assert set(RULES) == {
-        "overlappande_episoder", "stegmatning_utan_registrerad_insats", "aktivitet_utan_registrerad_insats",
-        "kostnad_utan_budget", "inskrivna_over_dubbla_arsplatser",
+        "overlappande_episoder", "deltagande_utan_registrerad_insats", "stegmatning_utan_registrerad_insats",
+        "aktivitet_utan_registrerad_insats", "kostnad_utan_budget", "inskrivna_over_dubbla_arsplatser",
     }
     for r in RULES.values():
         assert r.asset_key.path[0] == "marts" and r.why and r.reads
     blocking = {n for n, r in RULES.items() if r.blocking}
-    assert blocking == {"overlappande_episoder", "stegmatning_utan_registrerad_insats", "aktivitet_utan_registrerad_insats"}
+    assert blocking == {"overlappande_episoder", "deltagande_utan_registrerad_insats",
+                        "stegmatning_utan_registrerad_insats", "aktivitet_utan_registrerad_insats"}
 
 
 def test_overlapping_episodes_are_found_and_named(con):
@@ -102,6 +103,15 @@ def test_step_measurement_and_activity_naming_no_registered_insats(con):
     akt = run_rule(con, RULES["aktivitet_utan_registrerad_insats"])
     assert (steg.count, steg.sample[0]["insats_id"], steg.sample[0]["person_id"], steg.files) == (1, "X", P2, ["s.csv"])
     assert (akt.count, akt.sample[0]["insats_id"], akt.files) == (1, "Y", ["a.csv"])  # no Insats-ID is fine
+
+
+def test_episode_of_an_insats_its_forbund_no_longer_registers(con):
+    episodes(con, (P1, D(2022, 1, 1), None))
+    con.execute("insert into staging.stg_sus__deltagare values ('e9', 'G', 'I', ?, date '1980-01-01', date '2022-02-01', null, 'sus_deltagare_g.csv', 7)", [P2])
+    o = run_rule(con, RULES["deltagande_utan_registrerad_insats"])
+    # I is registered by F only, so G's episode of I is the one without an insats
+    assert (o.count, o.sample[0]["forbund"], o.sample[0]["person_id"], o.sample[0]["rad"], o.files) == (1, "G", P2, 7, ["sus_deltagare_g.csv"])
+    assert rule_check_result(o).severity == dg.AssetCheckSeverity.ERROR
 
 
 def test_cost_without_budget_warns(con):
