@@ -56,7 +56,8 @@ def episodes(con, *rows):
 def test_every_rule_guards_a_mart_and_says_why():
     assert set(RULES) == {
         "overlappande_episoder", "deltagande_utan_registrerad_insats", "stegmatning_utan_registrerad_insats",
-        "aktivitet_utan_registrerad_insats", "ekonomi_utan_registrerad_insats", "kostnad_utan_budget", "inskrivna_over_dubbla_arsplatser",
+        "aktivitet_utan_registrerad_insats", "ekonomi_utan_registrerad_insats", "stegmatning_utan_episod",
+        "kostnad_utan_budget", "inskrivna_over_dubbla_arsplatser",
     }
     for r in RULES.values():
         assert r.asset_key.path[0] == "marts" and r.why and r.reads
@@ -116,6 +117,16 @@ def test_episode_of_an_insats_its_forbund_no_longer_registers(con):
     con.execute("insert into staging.stg_sus__anonyma values (2022, 'F', 'I', 1, 0, 'a.csv'), (2022, 'F', 'X', 0, 2, 'a.csv')")
     o = run_rule(con, RULES["deltagande_utan_registrerad_insats"])
     assert [(r["kalla"], r["forbund"], r["insats_id"]) for r in o.sample] == [("sus_anonyma", "F", "X"), ("sus_deltagare", "G", "I")]
+
+
+def test_step_measurement_naming_no_episode_warns(con):
+    episodes(con, (P1, D(2022, 1, 1), None))
+    con.execute("insert into staging.stg_forbund__stegmatning values (?, 'I', date '2022-01-01', 'Start', 's.csv'), (?, 'I', date '2022-01-02', 'Avslut', 't.csv')", [P1, P1])
+    o = run_rule(con, RULES["stegmatning_utan_episod"])
+    # the second row's start date is a day off: it names no episode
+    assert (o.count, o.sample[0]["startdatum"], o.sample[0]["mattillfalle"], o.files) == (1, D(2022, 1, 2), "Avslut", ["t.csv"])
+    result = rule_check_result(o)
+    assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
 
 
 def test_budget_and_cost_on_an_unregistered_insats(con):
