@@ -26,7 +26,7 @@ docs_asset = build_dbt_docs_asset()  # ops: <data dir>/docs/dbt/index.html, afte
 # quality: GX suites on the marts + cross-file rules; the blocking ones gate publish (pipelines/quality)
 quality_checks = build_quality_checks()
 
-# In-process: one process, one DuckDB writer at a time, and no re-import per step (stack-notes.md).
+# In-process: one process, one DuckDB writer at a time, and no re-import per step (docs/architecture.md).
 refresh_job = dg.define_asset_job(
     name="refresh",
     selection=dg.AssetSelection.all(),

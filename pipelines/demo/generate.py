@@ -50,8 +50,8 @@ What the data looks like
   row per employee and month plus invoices, landing near budget (about 95 %, 75-115 %), ~1.5 % negative
   correction bookings.
 
-Forms (as in shared/samples)
-----------------------------
+Forms (docs/sources.md)
+-----------------------
 * `insatser_<d>.csv`, `budget_<d>.csv`, `finansiering_<d>.csv`, `stegmatning_<förbund>_<d>.csv`:
   UTF-8, `;`, LF.
 * `sus_deltagare_<förbund>_<d>.*`: Västerås as `.xlsx` (preamble `SUS - Deltagarlista`,

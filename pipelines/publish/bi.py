@@ -2,7 +2,7 @@
 
 Both are built under temporary names and swapped in by rename only when complete:
 - `bi.duckdb.tmp` is written, checkpointed, closed, then `os.replace`d onto `bi.duckdb`;
-  readers that already hold the old file keep reading the old inode (stack-notes.md).
+  readers that already hold the old file keep reading the old inode (docs/architecture.md).
 - Parquet files go to a new version folder `bi_versions/<stamp>/`; `bi` is a symlink that is
   repointed atomically (a new symlink renamed over the old one). The previous version is kept
   for readers in the middle of a read; older ones are removed.
