@@ -447,7 +447,7 @@ def _load_or_quarantine(
     started = time.perf_counter()
 
     if result.ok and result.frame is not None:
-        # quality: the kind's GX suite on the parsed frame (pipelines/quality/files.py), in the
+        # The kind's GX suite on the parsed frame (pipelines/quality/files.py), in the
         # worker while DuckDB appends the rows here -- both mostly outside the GIL, so the two
         # cores share the work. The transaction commits only if the suite passes; a blocking
         # failure rolls the rows back and quarantines the file below, as any other error.
