@@ -1,4 +1,4 @@
-"""Benchmark the refresh at national scale against the hand-written DuckDB baseline (issue 8).
+"""Benchmark the refresh at national scale against the hand-written DuckDB baseline.
 
     .venv/bin/python bench/run.py --scale 1
 
