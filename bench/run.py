@@ -70,6 +70,7 @@ KEYS = {
     "resultat": ["forbund", "insats_id", "period_typ", "period_id", "kon"],
     "forsorjning": ["forbund", "insats_id", "period_typ", "period_id", "forsorjningskalla", "kon"],
     "fordelning": ["forbund", "insats_id", "period_typ", "period_id", "dimension", "kategori", "kon"],
+    "dim_kategori": ["dimension", "kategori"],
     "ekonomi": ["forbund", "insats_id", "period_typ", "period_id", "kostnadsslag"],
     "enhetskostnad": ["forbund", "insats_id", "period_typ", "period_id"],
     "samhallsekonomi": ["forbund", "insats_id", "period_typ", "period_id"],
@@ -527,8 +528,12 @@ def dashboard(bi_path: Path, reps: int) -> dict:
             [year],
         ),
         "fordelning_aldersgrupp_halvar": (
-            "select kategori, kon, sum(antal) from marts.fordelning "
-            "where dimension = 'aldersgrupp' and period_typ = 'halvar' and period_id = ? group by all order by all",
+            # fordelning is sparse: the categories nobody has come from dim_kategori, as in BI
+            "select k.kategori, kon.kon, coalesce(sum(f.antal), 0) from marts.dim_kategori k "
+            "cross join (values ('Kvinna'), ('Man'), ('Okänt')) kon(kon) "
+            "left join marts.fordelning f on f.dimension = k.dimension and f.kategori = k.kategori and f.kon = kon.kon "
+            "and f.period_typ = 'halvar' and f.period_id = ? "
+            "where k.dimension = 'aldersgrupp' group by all order by all",
             [halvar],
         ),
         "aktivitet_per_aktivitet_ar": (
