@@ -26,6 +26,9 @@ WRITTEN_ON_OTHER_BRANCHES = {
     "docs/postgresql.md",
 }
 
+# Names of marts and columns those branches add, cited in docs/marts.md ahead of them.
+NAMED_ON_OTHER_BRANCHES = {"forsorjning_overgang", "uppfoljning_finsam", "andel_tidiga_avhopp"}
+
 SHARED = re.compile(r"(?<![\w-])" + "shared" + r"/")
 MD_PATH = re.compile(r"(?<![\w/.-])((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*\." + "md)" + r"(?![\w(-])")
 MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -110,6 +113,23 @@ def test_docs_links_resolve(page):
     assert broken == []
 
 
+def test_names_the_docs_cite_exist():
+    """A model, macro, test, seed or column cited in docs/ as `snake_case` is named somewhere in
+    the code (or is a file's name), so renaming one without its page fails here."""
+    code = "\n".join(text for p, text in FILES.items() if p.parts[0] != "docs")
+    stems = {PurePosixPath(p).stem for p in TRACKED}
+    unknown = set()
+    for path, text in FILES.items():
+        if path.parts[0] == "docs" and path.suffix == ".md":
+            for name in re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\.(?:sql|csv|yml|py))?`", text):
+                if name not in stems and name not in code and name not in NAMED_ON_OTHER_BRANCHES:
+                    unknown.add(f"{path}: {name}")
+    assert sorted(unknown) == []
+
+
 def test_pages_written_elsewhere_are_still_missing_here():
     merged = sorted(p for p in WRITTEN_ON_OTHER_BRANCHES if (ROOT / p).exists())
     assert merged == [], f"merged now: remove {merged} from WRITTEN_ON_OTHER_BRANCHES"
+    code = "\n".join(text for p, text in FILES.items() if p.parts[0] != "docs")
+    named = sorted(n for n in NAMED_ON_OTHER_BRANCHES if n in code)
+    assert named == [], f"merged now: remove {named} from NAMED_ON_OTHER_BRANCHES"
