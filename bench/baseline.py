@@ -11,7 +11,7 @@ household layout: the household's Sbel belongs to both persons), plus the seeds 
 dbt_project/seeds/ (code lists, utfall mapping, account ranges, processtrappa, the cost per
 month of each income source), which it reads directly.
 
-It applies every rule that changes numbers: the replacement rules of shared/sources.md (newest
+It applies every rule that changes numbers: the replacement rules of docs/sources.md (newest
 file per key: file date in the name, then the xlsx `Exekvering:` stamp, then mtime; additive
 by month for ledger, attendance and social assistance; Pro Capita activities replaced whole),
 Felregistrering, as_of clipping, code case-insensitivity (codes in the code list's spelling),
@@ -191,7 +191,7 @@ def load_kind(con: duckdb.DuckDBPyConnection, kind: str, files: list[Path], file
 
 def newest_files(rel: str, keys: list[str]) -> str:
     """Per value of `keys` (expressions on `rel`, as _k0, _k1, ...) the file (_fil) whose rows count:
-    the newest file containing that value (shared/sources.md: later file date, then later
+    the newest file containing that value (docs/sources.md: later file date, then later
     Exekvering stamp, then later mtime; `keys` empty = the newest file of the kind). Decided on the
     distinct (key, file) pairs."""
     ks = "".join(f"{k} as _k{i}, " for i, k in enumerate(keys))

@@ -16,7 +16,7 @@ from pipelines import settings as settings_module
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="finsam-warehouse: FINSAM exports → validated DuckDB marts.")
 
 EXIT_OK, EXIT_FAILED, EXIT_QUARANTINED = 0, 1, 2
-EXIT_BUSY = 3  # ops: another refresh holds <data dir>/refresh.lock (pipelines/ops/lock.py)
+EXIT_BUSY = 3  # another refresh holds <data dir>/refresh.lock (pipelines/ops/lock.py)
 PROJECT_DAGSTER_YAML = settings_module.PROJECT_ROOT / "dagster.yaml"
 
 

@@ -22,11 +22,11 @@ MART_LAYER = "marts"
 
 mart_keys = sorted((k for k in finsam_dbt_assets.keys if k.path[0] == MART_LAYER), key=lambda k: k.path)
 publish_asset = build_publish_asset(mart_keys)
-docs_asset = build_dbt_docs_asset()  # ops: <data dir>/docs/dbt/index.html, after publish
-# quality: GX suites on the marts + cross-file rules; the blocking ones gate publish (pipelines/quality)
+docs_asset = build_dbt_docs_asset()  # <data dir>/docs/dbt/index.html, after publish: the docs describe what BI reads
+# GX suites on the marts + cross-file rules; the blocking ones gate publish (docs/data-quality.md)
 quality_checks = build_quality_checks()
 
-# In-process: one process, one DuckDB writer at a time, and no re-import per step (stack-notes.md).
+# In-process: one process, one DuckDB writer at a time, and no re-import per step (docs/architecture.md).
 refresh_job = dg.define_asset_job(
     name="refresh",
     selection=dg.AssetSelection.all(),
@@ -37,7 +37,7 @@ refresh_job = dg.define_asset_job(
 nightly_schedule, landing_sensor = build_automation(refresh_job)
 
 defs = dg.Definitions(
-    # ops: apply_ops_specs adds owners, the marts' freshness policy and raw column schemas.
+    # apply_ops_specs adds owners, the marts' freshness policy and raw column schemas, so the UI shows them.
     assets=apply_ops_specs([*ingest_assets, finsam_dbt_assets, publish_asset, rapporter, docs_asset]),
     asset_checks=quality_checks,
     jobs=[refresh_job],

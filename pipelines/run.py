@@ -27,7 +27,7 @@ class RefreshOutcome:
     raw_rows: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
     reports: list[Path] = field(default_factory=list)
-    quality: QualitySummary | None = None  # quality: checks ran/passed/warned/failed, data docs
+    quality: QualitySummary | None = None  # checks ran/passed/warned/failed, data docs
     # Inputs as at the last publish (pipelines/transform/inputs.py): when it was, if nothing was rebuilt.
     unchanged_since: str | None = None
 
@@ -60,11 +60,11 @@ class RefreshOutcome:
                 f"Nothing changed since the publish of {self.unchanged_since}: dbt, checks, publish and "
                 "reports skipped; bi.duckdb is as it was (`finsam refresh --force` rebuilds)."
             )
-        elif self.quality is not None:  # quality: which check failed, on which asset, sample rows
+        elif self.quality is not None:  # which check failed, on which asset, sample rows
             for line in self.quality.lines():
                 echo(line)
         if self.failures:
-            if self.published:  # ops: a step after publish failed (e.g. docs, reports)
+            if self.published:  # a step after publish failed (e.g. docs, reports): BI already has the new marts
                 echo("FAILED after publishing — bi.duckdb is new; these steps failed:")
             else:
                 echo("FAILED — nothing was published; yesterday's bi.duckdb is untouched:")
@@ -78,9 +78,9 @@ class RefreshOutcome:
         echo(f"  warehouse  {s.warehouse_path}")
         echo(f"  BI         {s.bi_path}  (open read-only)  ·  Parquet {s.bi_parquet_dir}/")
         echo(f"  quarantine {s.quarantine_dir}")
-        if (s.docs_dir / "dbt" / "index.html").exists():  # ops: the dbt docs site
+        if (s.docs_dir / "dbt" / "index.html").exists():  # only after a publish has written it
             echo(f"  dbt docs   {s.docs_dir / 'dbt' / 'index.html'}")
-        if self.exit_code == 1:  # ops: the failure alert
+        if self.exit_code == 1:  # a failed run wrote its alert there
             echo(f"  alerts     {s.data_dir / 'alerts.log'}")
         if self.run_id:
             echo("UI: `make ui`, then http://127.0.0.1:3000 (this run is in the run history)")
@@ -160,7 +160,7 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
     published = any(
         e.is_step_materialization and e.asset_key == PUBLISH_KEY for e in result.all_events
     )
-    # ops: step_failure_text unwraps retries ("Exceeded max_retries") down to the real error
+    # step_failure_text unwraps retries ("Exceeded max_retries") down to the real error, the one to act on
     failures = [step_failure_text(e) for e in result.all_events if e.is_step_failure]
     outcome = RefreshOutcome(
         settings=s, success=result.success, published=published, run_id=result.run_id, failures=failures

@@ -1,10 +1,10 @@
 {#-
-    The arithmetic rules of domain.md that more than one model needs, each in one place.
+    The arithmetic rules of docs/metrics/time.md that more than one model needs, each in one place.
     The domain rules themselves (which episodes count for what) live in int_deltagande and
     int_deltagande_period; these macros only fix how days, months and years are counted.
 -#}
 
-{#- One month = 30.4375 days (365.25 / 12) wherever days become months (domain.md, Time). -#}
+{#- One month = 30.4375 days (365.25 / 12) wherever days become months (docs/metrics/time.md). -#}
 {% macro dagar_per_manad() -%}
     30.4375
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {#-
-    The replacement rules of shared/sources.md, in one place.
+    The replacement rules of docs/sources.md, in one place.
 
     Ingest appends every loaded export to raw.<kind> and never deletes anything; this macro
     decides which rows count. For every value of `key_columns` it keeps only the rows of the

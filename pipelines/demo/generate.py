@@ -50,8 +50,8 @@ What the data looks like
   row per employee and month plus invoices, landing near budget (about 95 %, 75-115 %), ~1.5 % negative
   correction bookings.
 
-Forms (as in shared/samples)
-----------------------------
+Forms (docs/sources.md)
+-----------------------
 * `insatser_<d>.csv`, `budget_<d>.csv`, `finansiering_<d>.csv`, `stegmatning_<förbund>_<d>.csv`:
   UTF-8, `;`, LF.
 * `sus_deltagare_<förbund>_<d>.*`: Västerås as `.xlsx` (preamble `SUS - Deltagarlista`,
@@ -194,7 +194,8 @@ SECOND_SOURCE = (
 )
 TID_P = [0.17, 0.15, 0.12, 0.10, 0.08, 0.07, 0.05, 0.04, 0.03, 0.16, 0.03]
 UTB_P = [0.30, 0.38, 0.06, 0.04, 0.09, 0.05, 0.08]
-# Försörjning efter by Sysselsättning efter: (primary, secondary or -1), probability. -2 = as before.
+# Försörjning efter by Sysselsättning efter: (primary, secondary or -1), probability.
+# -2 = the same sources as Försörjning före.
 EFTER_BY_SYSS = {
     0: (
         [(F_INGEN, -1), (F_FSTOD, -1), (F_SJUKERS, -1), (F_SJUKP, -1), (F_AKTSTOD, -1)],

@@ -1,7 +1,7 @@
 """Ingest engine: landing files -> validated, pseudonymised `raw.<kind>` tables in DuckDB.
 
 Plain Python (no Dagster); the Dagster assets wrap `ingest_kind`. See load.py for the flow,
-readers.py / parse.py for the forgiving-in-form, strict-in-meaning rules of sources.md, and
+readers.py / parse.py for the forgiving-in-form, strict-in-meaning rules of docs/sources.md, and
 personnummer.py for validation and pseudonymisation.
 """
 

@@ -33,8 +33,8 @@ def _build(kind: str, description: str) -> dg.AssetsDefinition:
         kinds={"python", "duckdb"},
         pool="warehouse_writer",
         owners=["team:data"],
-        retry_policy=WAREHOUSE_RETRY_POLICY,  # ops: DuckDB lock conflicts only (pipelines/ops/retry.py)
-        required_resource_keys={"refresh_lock"},  # ops: holds <data dir>/refresh.lock for the run
+        retry_policy=WAREHOUSE_RETRY_POLICY,  # lock conflicts only; other errors would recur (pipelines/ops/retry.py)
+        required_resource_keys={"refresh_lock"},  # <data dir>/refresh.lock: one refresh, one writer
     )
     def _ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = get_settings()

@@ -378,8 +378,8 @@ def ingest_kind(
     report = IngestReport(kind=kind)
     memo = PersonnummerMemo(key, refresh_day)  # the kind's files repeat most people
     # One worker runs a file's quality suite while this thread appends its rows (step 4). Files
-    # are read one at a time: parsing the next big file meanwhile held two in memory (5 GiB at
-    # national scale) for little gain on two cores.
+    # are read one at a time: parsing the next big file meanwhile would hold two in memory
+    # (gigabytes at national scale) for little gain on two cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finsam-quality") as quality:
         for f in discover(Path(landing_dir), kind, specs):
             if _already_loaded(con, kind, f.sha256):
@@ -447,7 +447,7 @@ def _load_or_quarantine(
     started = time.perf_counter()
 
     if result.ok and result.frame is not None:
-        # quality: the kind's GX suite on the parsed frame (pipelines/quality/files.py), in the
+        # The kind's GX suite on the parsed frame (pipelines/quality/files.py), in the
         # worker while DuckDB appends the rows here -- both mostly outside the GIL, so the two
         # cores share the work. The transaction commits only if the suite passes; a blocking
         # failure rolls the rows back and quarantines the file below, as any other error.

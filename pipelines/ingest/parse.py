@@ -391,8 +391,7 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
     del frame
     if cluster_key is not None:
         # Rows of one person together (file order within): DuckDB then dictionary-compresses the
-        # 64-character pseudonyms (a 2 M-row attendance file: 22 MB instead of 160 MB, and no
-        # multi-second checkpoint). File order stays available through _row_number.
+        # 64-character pseudonyms (a fraction of the size, and no long checkpoint). File order stays available through _row_number.
         # A stable radix arg-sort of the UInt32 rank keeps file order within a person, and is far
         # cheaper than a multi-column sort; rechunk first, since a gather across the CSV
         # reader's many chunks is an order of magnitude slower. Column by column, each source

@@ -1,6 +1,6 @@
 """Read any export (.csv / .txt / .xlsx) into a Polars DataFrame of strings.
 
-Forgiving in form (sources.md): encoding UTF-8 (with or without BOM), Windows-1252 or
+Forgiving in form (docs/sources.md): encoding UTF-8 (with or without BOM), Windows-1252 or
 ISO-8859-1 (detected); delimiter `;`, `,` or tab (detected from the header line); a preamble
 before the header row (title, `Exekvering: ÅÅÅÅ-MM-DD HH:MM:SS`, blank lines) and a trailing
 total row (`Slutsumma`, `Summa`, `Totalt`) are skipped; fully blank rows are dropped.

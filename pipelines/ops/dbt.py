@@ -168,7 +168,7 @@ def generate_dbt_docs(settings: Settings, fingerprint: str | None = None) -> Pat
 
 
 def build_dbt_docs_asset(deps: Sequence[dg.AssetKey] | None = None) -> dg.AssetsDefinition:
-    """After publish by default: the docs cost ~10 s and BI users should not wait for them."""
+    """After publish by default: generating the docs takes a while and BI users should not wait for them."""
     from pipelines.publish.assets import PUBLISH_KEY
 
     @dg.asset(

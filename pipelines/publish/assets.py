@@ -21,8 +21,8 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         group_name="publish",
         kinds={"duckdb", "parquet"},
         owners=["team:data"],
-        retry_policy=WAREHOUSE_RETRY_POLICY,  # ops: DuckDB lock conflicts only (pipelines/ops/retry.py)
-        required_resource_keys={"refresh_lock"},  # ops: holds <data dir>/refresh.lock for the run
+        retry_policy=WAREHOUSE_RETRY_POLICY,  # lock conflicts only; other errors would recur (pipelines/ops/retry.py)
+        required_resource_keys={"refresh_lock"},  # <data dir>/refresh.lock: one refresh, one writer
         description=(
             "bi.duckdb (schema marts only) and Parquet copies under bi/, swapped in atomically "
             "after everything upstream succeeded; BI tools read these, never warehouse.duckdb."

@@ -143,7 +143,7 @@ def file_suite(spec: SourceSpec, extra: dict[str, Any], code_lists: dict[str, tu
                                      column=name, min_value=1, max_value=len(col.codes)))
         if col.not_future:
             exps.append(_expectation("expect_column_values_to_be_between",
-                                     "sources.md: a date after the file's export date (file name, Exekvering: stamp or refresh day) is an error.",
+                                     "A date after the file's export date (file name, Exekvering: stamp or refresh day) is an error (docs/sources.md).",
                                      column=name, max_value={"$PARAMETER": "export_date"}))
         if col.not_before:
             other = spec.column(col.not_before)
@@ -164,7 +164,7 @@ def file_suite(spec: SourceSpec, extra: dict[str, Any], code_lists: dict[str, tu
             derived[derived_name] = f"{name} - {other.name}"
             plus = col.max_over.plus
             exps.append(_expectation("expect_column_values_to_be_between",
-                                     f"sources.md: {col.header} ≤ {other.header} + {plus:g}; more is overtime that was never planned.",
+                                     f"{col.header} ≤ {other.header} + {plus:g} (docs/sources.md); more is overtime that was never planned.",
                                      column=derived_name, max_value=int(plus) if float(plus).is_integer() else plus))
     columns_expectation["kwargs"]["column_set"] = [*frame_columns, *derived]
     if extra.get("unique_key"):
@@ -182,7 +182,7 @@ def file_suite(spec: SourceSpec, extra: dict[str, Any], code_lists: dict[str, tu
 # --------------------------------------------------------------------------------------------
 # Marts
 
-# Every registered insats × every period it was running (marts.md): the rows a mart must have.
+# Every registered insats × every period it was running (docs/marts.md): the rows a mart must have.
 _COVERAGE_GRID = {
     "insats_period": "",
     "insats_period_kalenderar": "where p.period_typ in ('manad', 'kvartal', 'halvar', 'ar')",
@@ -241,11 +241,11 @@ def mart_frame_sql(mart: str, derived: dict[str, str], coverage: str | None, col
 
 def mart_suite(mart: str, d: dict[str, Any], code_lists: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     key = list(d["key"])
-    exps = [_unique(key, "marts.md: one row per key; a second row would be summed twice by every BI tool.")]
+    exps = [_unique(key, "One row per key (docs/marts.md); a second row would be summed twice by every BI tool.")]
     if d.get("coverage"):
         exps.append(_expectation(
             "expect_column_values_to_be_in_set",
-            "marts.md: a row for every registered insats and every period it was running (zeros, never holes); "
+            "A row for every registered insats and every period it was running (docs/marts.md: zeros, never holes); "
             "a missing one makes a chart or a sum silently short.",
             column="rad_saknas", value_set=[False],
         ))

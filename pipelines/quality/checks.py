@@ -155,9 +155,9 @@ def arrow_with_categories(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     categoricals), cast to ENUM inside DuckDB.
 
     Mart text columns are keys with a few hundred values at most, but tens of millions of rows
-    (fordelning: 39 M at national scale). Handing them over as strings took 23 s and 12 GB for
-    that one mart; as ENUM codes DuckDB sends a small integer per cell (7 s, a fraction of the
-    memory). The values come from one pass over the same rows."""
+    (fordelning: 39 M at national scale). As strings, pandas would hold one Python string per
+    cell (gigabytes for that one mart); as ENUM codes DuckDB sends a small integer per cell.
+    The values come from one pass over the same rows."""
     rel = con.sql(sql)
     text = [c for c, t in zip(rel.columns, rel.types, strict=True) if str(t) == "VARCHAR"]
     if not text:
@@ -176,8 +176,8 @@ def arrow_with_categories(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 
 
 # A mart frame above this many rows is validated one group of whole förbund at a time: GX's
-# one-row-per-key check on 39 M rows (fordelning at national scale) took 16 s and 2.8 GB more
-# in pandas, on 4 M rows under a second. Every mart expectation is about one row, or about the
+# one-row-per-key check builds a second copy of the key columns in pandas, which on tens of
+# millions of rows costs gigabytes more than the frame itself. Every mart expectation is about one row, or about the
 # key, which holds forbund, so the slices' results add up to the whole's.
 SLICE_ROWS = 4_000_000
 

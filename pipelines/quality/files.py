@@ -20,7 +20,7 @@ value of a row (or one pair of values), which repeat a lot:
 1. `_passes_on_every_row`: the suite's expectations evaluated by Polars on every row, cautiously
    (an expectation or argument it does not know, or any doubt, counts as a failure);
 2. GX itself validates either the whole frame, when step 1 found or suspected a failure -- the
-   outcome, the reason file, the warnings and the stored result are then exactly as before --
+   outcome, the reason file, the warnings and the stored result are then those of a plain run --
    or else the file's value cover (`_value_cover`): the first row of every distinct value of
    every column a one-value expectation looks at, and of every distinct pair of a pair
    expectation. A one-value expectation passes on the cover exactly when it passes on every
@@ -29,7 +29,7 @@ value of a row (or one pair of values), which repeat a lot:
    validates the whole frame too (not expected: it would mean step 1 is wrong somewhere).
 The cover run stores GX's BASIC result (counts; there are no offending rows to list) counting
 the cover's rows (`element_count`); `index.jsonl` and the refresh summary count the file's
-rows. A run on the whole frame stores the SUMMARY result, as before.
+rows. A run on the whole frame stores the SUMMARY result, with its offending rows.
 """
 
 from __future__ import annotations

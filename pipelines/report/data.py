@@ -2,7 +2,7 @@
 
 Every query here is `select <columns> from marts.<mart> where <filters>`; the shaping (sums over
 kon and, for a förbund-level report, over the förbund's insatser; ratios of totals recomputed
-from the sums the marts carry beside them, as marts.md promises) is done in Python on the
+from the sums the marts carry beside them, as docs/marts.md promises) is done in Python on the
 few rows one report needs. Nothing person-level exists in bi.duckdb and nothing else is read.
 """
 
@@ -123,7 +123,7 @@ class MartReader:
         rows = self.select("dim_period", where)
         if not rows:
             return None
-        if len(rows) > 1:  # cannot happen with domain.md's ids; be explicit if it ever does
+        if len(rows) > 1:  # cannot happen with the period ids of docs/metrics/time.md; be explicit if it ever does
             raise ValueError(f"period id {period_id!r} is ambiguous in dim_period: {[r['period_typ'] for r in rows]}")
         r = rows[0]
         return Period(

@@ -47,7 +47,7 @@ PERIOD_TYP = {  # period_typ: (report title, the period in running text)
     "ar": ("Årsrapport", "året"),
     "rullande_12": ("Rapport rullande tolv månader", "tolvmånadersperioden"),
 }
-AKTIVITET_REFERENS = 0.9  # domain.md: Malmö's target for fullföljandegrad
+AKTIVITET_REFERENS = 0.9  # Malmö's target for fullföljandegrad (docs/metrics/activity.md)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,12 +23,12 @@ ensure_manifest()
     dagster_dbt_translator=FinsamTranslator(),
     project=dbt_project,
     pool="warehouse_writer",
-    retry_policy=WAREHOUSE_RETRY_POLICY,  # ops: DuckDB lock conflicts only (pipelines/ops/retry.py)
+    retry_policy=WAREHOUSE_RETRY_POLICY,  # lock conflicts only; other errors would recur (pipelines/ops/retry.py)
 )
 def finsam_dbt_assets(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
-    refresh_lock: RefreshLockResource,  # ops: holds <data dir>/refresh.lock for the run
+    refresh_lock: RefreshLockResource,  # <data dir>/refresh.lock: one refresh, one writer
 ):
     settings = get_settings()
     # Nothing changed since the last publish: yield nothing, so checks, publish, docs and
@@ -42,15 +42,15 @@ def finsam_dbt_assets(
         return
     # dbt runs as a subprocess that inherits os.environ; profiles.yml reads the warehouse path.
     os.environ.update(dbt_env(settings))
-    prune_run_targets()  # ops: dagster-dbt leaves ~25 MB per run under dbt_project/target/
+    prune_run_targets()  # dagster-dbt leaves a target dir per run under dbt_project/target/, which would fill the disk
     with retry_only_transient():
-        probe_warehouse(settings.warehouse_path)  # ops: a lock conflict fails here, retryable
+        probe_warehouse(settings.warehouse_path)  # a lock conflict fails here, where it can be retried, not inside dbt
         # Unit tests check the SQL on fixed fixtures, not the data: they run in `make test`
         # (tests/integration/test_dbt_unit_tests.py), not every night (as dbt recommends).
         invocation = dbt.cli(
             ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)], context=context
         )
-        # ops: .stream()'s events, then a row-count observation per table (pipelines/ops/dbt.py)
+        # dbt's events as they come, then a row-count observation per table (pipelines/ops/dbt.py)
         yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
 
 

@@ -1,7 +1,7 @@
 """BI readers while publish() runs again and again: never an error, always one whole refresh.
 
 Readers live in other processes (DuckDB caches one database instance per path and process, see
-shared/stack-notes.md), as BI tools do:
+docs/architecture.md), as BI tools do:
 - `long`: one read-only connection opened before the republishing starts and kept open,
   querying in a loop. It keeps reading the file it opened (the old inode): always the same
   whole refresh, never an error, even while five newer ones are swapped in.

@@ -1,12 +1,12 @@
 """The money reports as tests: ekonomi, enhetskostnad, samhallsekonomi, aktivitet and finansiering
 reproduce the reports' figures.
 
-- Samverkansteam Avesta, annual report 2018 (`shared/reference/000_…`), the budget table
+- Samverkansteam Avesta, annual report 2018 (docs/metrics/examples.md), the budget table
   "Beslut totalt / Ackumulerat / Återstår" per cost category, as_of 2018-12-31.
-- MAC Västerås, interim report 2014 (`shared/reference/003_…`): "kostnader 2 242 380 kronor …
+- MAC Västerås, interim report 2014: "kostnader 2 242 380 kronor …
   förbrukat 54 % av projektbudgeten som totalt uppgår till 4 119 000 kronor" (the project
   budget is registered as the 2014 budget of the insats).
-- Aktivitetscenter Malmö (`shared/reference/002_…`): completion measured in Pro Capita, 91 %
+- Aktivitetscenter Malmö, final report 2018–2020: completion measured in Pro Capita, 91 %
   against the target 90 % (here 10 of 11 activities ended in 2018, the report's share).
 
 The raw tables, the Avesta 2018 participants and the dbt build come from the participant

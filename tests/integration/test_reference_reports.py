@@ -7,14 +7,15 @@ DuckDB file, and run through the real `dbt build` (seeds, staging, intermediate,
 data test; the dbt unit tests run in the project's own build). Then the mart numbers are
 compared with the report:
 
-- Samverkansteam Avesta, annual report 2018 (`shared/reference/000_…`), "Tabell:
+- Samverkansteam Avesta, annual report 2018, "Tabell:
   Deltagarresultat" and "Genomströmningstid", as_of 2018-12-31, provotid 60 days.
-- Samordningsteam Västerås, half-year report 2022 (`shared/reference/004_…`), the SUS
+- Samordningsteam Västerås, half-year report 2022, the SUS
   Deltagarrapport månad, Tid i insats, Åldersfördelning, Utbildningsnivå, Tid i offentlig
   försörjning, Försörjning före insats, Försörjningsförändringar and Avslutsanledningar, as_of
   2022-06-30, provotid 90 days.
 
-Expected values below are the reports' numbers, never read back from the marts.
+Expected values below are the reports' numbers, never read back from the marts; they are
+listed with the rules they follow in docs/metrics/examples.md.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ def birth_date_for_age(start: dt.date, age: int) -> dt.date:
 
 
 def months_sus(dagar: int) -> int:
-    """Whole months as SUS bands them (domain.md): greatest(1, ceil(dagar / 30.4375))."""
+    """Whole months as SUS bands them (docs/metrics/time.md): greatest(1, ceil(dagar / 30.4375))."""
     return max(1, math.ceil(Decimal(dagar) / Decimal("30.4375")))
 
 
@@ -674,7 +675,7 @@ def test_avesta_2018_genomstromningstid(avesta):
         r = per_kon(avesta, "resultat", AVESTA_FORBUND, period_typ, period_id)
         assert round_half_up(r["Kvinna"]["genomstromningstid_man"], 1) == Decimal("16.3")
         assert round_half_up(r["Man"]["genomstromningstid_man"], 1) == Decimal("18.4")
-        # the total is recomputed from the sums on the rows, as marts.md promises
+        # the total is recomputed from the sums on the rows, as docs/marts.md promises
         alla = total(r, "summa_manader_i_mal") / total(r, "i_mal")
         assert round_half_up(alla, 1) == Decimal("17.4")
 
@@ -792,7 +793,7 @@ def test_vasteras_resultat_and_steps(vasteras):
     assert (total(r, "till_arbete"), total(r, "till_studier"), total(r, "till_aktivt_arbetssokande")) == (2, 1, 11)
     assert round_half_up(100 * total(r, "till_aktivt_arbetssokande") / 28) == 39
     # the report says 21 of 30 measured moved up (70 %), its own totals say 28 to result;
-    # domain.md counts steps over those to result: 21 up of 28 measured, none down
+    # docs/metrics/outcomes.md counts steps over those to result: 21 up of 28 measured, none down
     assert (total(r, "steg_matta"), total(r, "steg_upp"), total(r, "steg_ned")) == (28, 21, 0)
     avslut = fordelning(vasteras, "avslutsanledning")
     assert +avslut == {"Utskrivning": 11, "Utskrivning pga sjukdom": 8,

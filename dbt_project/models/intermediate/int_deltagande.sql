@@ -1,5 +1,5 @@
 -- One row per deltagande (participant episode) as it stands at as_of, with every per-episode
--- fact of domain.md derived once: days, trial period, outcome (from the mapping seed), goal
+-- fact of docs/metrics/ derived once: days, trial period, outcome (from the mapping seed), goal
 -- (from the insats' goal set), steps, age and time-in-insats bands. Marts never re-derive these.
 
 with

@@ -1,5 +1,5 @@
 -- One row per deltagande and period in which it was aktiv (s <= p1 and (t is null or t >= p0)),
--- with the episode measures of domain.md as 0/1 flags and day counts, so that every mart
+-- with the episode measures of docs/metrics/throughput.md as 0/1 flags and day counts, so that every mart
 -- measure is a plain sum of this model. p1 is the period's last day that exists at as_of.
 --
 -- A view, not a table: it has one row per episode and period the episode was aktiv in (about

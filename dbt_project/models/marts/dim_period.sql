@@ -1,4 +1,4 @@
--- Every reporting period of domain.md (manad, kvartal, halvar, ar, rullande_12) from the month
+-- Every reporting period of docs/metrics/time.md (manad, kvartal, halvar, ar, rullande_12) from the month
 -- of the first thing that happened (first insats start, first episode start, first anonymous
 -- count, first felregistrering) to as_of. Periods starting after as_of are not produced.
 

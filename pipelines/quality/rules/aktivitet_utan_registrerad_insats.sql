@@ -2,7 +2,7 @@
 -- asset: marts/aktivitet
 -- reads: staging/stg_procapita__aktiviteter, staging/stg_forbund__insatser
 -- severity: ERROR
--- why: sources.md: every Insats-ID used by another source must be in the insats register; a Pro Capita activity naming an unregistered insats has no förbund, so its completion and attendance would be reported under a key no report reads.
+-- why: Every Insats-ID used by another source must be in the insats register (docs/sources.md); a Pro Capita activity naming an unregistered insats has no förbund, so its completion and attendance would be reported under a key no report reads.
 --
 -- Activities with an Insats-ID (an empty one means "outside every insats" and is fine) that is
 -- not in the newest insats register of any förbund.

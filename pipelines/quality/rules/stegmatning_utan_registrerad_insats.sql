@@ -2,7 +2,7 @@
 -- asset: marts/resultat
 -- reads: staging/stg_forbund__stegmatning, staging/stg_forbund__insatser
 -- severity: ERROR
--- why: sources.md: every Insats-ID used by another source must be in the insats register; a step measurement of an insats no register (in its newest version) holds belongs to no förbund and no goal set, so its steps are counted nowhere or wrongly.
+-- why: Every Insats-ID used by another source must be in the insats register (docs/sources.md); a step measurement of an insats no register (in its newest version) holds belongs to no förbund and no goal set, so its steps are counted nowhere or wrongly.
 --
 -- Step measurements whose Insats-ID is not in the newest insats register of any förbund.
 
