@@ -344,11 +344,12 @@ class BatchReader(MartReader):
     def open(cls, bi_path: Path, forbund: Iterable[str] = (), *, threads: int | None = None) -> "BatchReader":
         if not Path(bi_path).exists():
             raise FileNotFoundError(f"{bi_path} does not exist: run `finsam refresh` first")
-        # DuckDB keeps the blocks it read cached up to its memory limit (by default most of
-        # the machine's memory): a batch reads each mart once, so a small cache is enough.
-        config: dict[str, Any] = {"memory_limit": BATCH_MEMORY_LIMIT}
-        if threads:
-            config["threads"] = threads
+        # `threads` is given in a worker process, alone with its connection. There DuckDB also
+        # gets a small memory limit: it keeps the blocks it read cached up to the limit (by
+        # default most of the machine's memory), and a batch reads each mart only once. In the
+        # caller's own process a connection with another configuration to the same file
+        # would be refused while any other is open, so there the defaults stay.
+        config: dict[str, Any] = {"threads": threads, "memory_limit": BATCH_MEMORY_LIMIT} if threads else {}
         return cls(duckdb.connect(str(bi_path), read_only=True, config=config), forbund)
 
     def expect(self, period_typ: str, period_ids: Iterable[str]) -> None:
