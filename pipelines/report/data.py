@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 SCHEMA = "marts"
 KON_ORDER = ("Kvinna", "Man", "Okänt")
@@ -32,6 +34,19 @@ class Period:
     period_slut_as_of: dt.date | None
     is_complete: bool
     as_of: dt.date | None
+
+    @classmethod
+    def from_row(cls, r: Row) -> "Period":
+        """The Period of one dim_period row."""
+        return cls(
+            period_typ=r["period_typ"],
+            period_id=r["period_id"],
+            period_start=r["period_start"],
+            period_slut=r["period_slut"],
+            period_slut_as_of=r.get("period_slut_as_of"),
+            is_complete=bool(r.get("is_complete", True)),
+            as_of=r.get("as_of"),
+        )
 
 
 @dataclass(frozen=True)
@@ -131,16 +146,7 @@ class MartReader:
             return None
         if len(rows) > 1:  # cannot happen with domain.md's ids; be explicit if it ever does
             raise ValueError(f"period id {period_id!r} is ambiguous in dim_period: {[r['period_typ'] for r in rows]}")
-        r = rows[0]
-        return Period(
-            period_typ=r["period_typ"],
-            period_id=r["period_id"],
-            period_start=r["period_start"],
-            period_slut=r["period_slut"],
-            period_slut_as_of=r.get("period_slut_as_of"),
-            is_complete=bool(r.get("is_complete", True)),
-            as_of=r.get("as_of"),
-        )
+        return Period.from_row(rows[0])
 
     def months_of(self, period: Period) -> list[Period]:
         rows = self.select("dim_period", {"period_typ": "manad"}, order_by="period_start")
@@ -273,9 +279,7 @@ class _FactSlices:
     """The rows of one fact mart and period type for a batch, as one Arrow table sorted by
     (förbund, insats, period), and where each (förbund, insats, period) starts and ends in it."""
 
-    def __init__(self, table):
-        import numpy as np
-
+    def __init__(self, table: pa.Table):
         self.table = table
         self._converted: dict[tuple[int, int], list[Row]] = {}
         self.index: dict[tuple, tuple[int, int]] = {}
@@ -421,7 +425,7 @@ class BatchReader(MartReader):
                 self._small[mart] = (rows, by(rows, "forbund") if "forbund" in self.columns[mart] else {})
         return self._small[mart]
 
-    def _read_facts(self, mart: str, typ: str):
+    def _read_facts(self, mart: str, typ: str) -> pa.Table:
         forbund, ids = sorted(self.forbund), sorted(self.period_ids[typ])
         sql = (
             f'select * from {SCHEMA}."{mart}" where forbund in ({", ".join("?" for _ in forbund)}) and period_typ = ? '

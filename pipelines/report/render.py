@@ -28,7 +28,6 @@ from pipelines.report.sections import PERIOD_TYP, Ctx, build_sections, datakvali
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 FORBUND_FOLDER = "_forbund"
 LATEST_PERIOD_TYPES = ("halvar", "ar")
-BATCHES_PER_WORKER = 3  # more batches than workers: none waits long for the slowest
 # A worker process costs about a second to start (a fresh interpreter importing duckdb, pyarrow
 # and jinja2); with fewer reports than this per worker, rendering in one process is faster.
 MIN_REPORTS_PER_WORKER = 40
@@ -171,9 +170,7 @@ def plan_latest(reader: MartReader, *, forbund_level: bool = True) -> list[Job]:
             ids = [pid for pid in complete[typ] if running is None or (forbund, insats_id, typ, pid) in running]
             if not ids:
                 continue
-            p = reader.period(max(ids, key=lambda pid: complete[typ][pid]["period_start"]), typ)
-            if p is None:
-                continue
+            p = Period.from_row(complete[typ][max(ids, key=lambda pid: complete[typ][pid]["period_start"])])
             jobs.append(Job(forbund, insats_id, p))
             key = (forbund, p.period_typ)
             if key not in forbund_latest or p.period_start > forbund_latest[key].period_start:
@@ -226,8 +223,8 @@ def default_workers() -> int:
 def render_jobs(bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], *, workers: int | None = None) -> list[tuple[Path, float]]:
     """Render `jobs`; returns (path, seconds) per job, in the jobs' order.
 
-    The jobs are cut into batches of whole förbund, several per worker so that the workers
-    finish together. With more than one worker the batches go to a pool of worker processes
+    The jobs are cut into batches of whole förbund with about the same number of reports, one
+    per worker. With more than one worker the batches go to a pool of worker processes
     (`spawn`: a child starts clean, without the parent's threads or DuckDB connection), each
     opening bi.duckdb read-only with one DuckDB thread, so the process tree stays within the
     cores it was given; one worker renders in this process. `workers` None: one per core, but
@@ -240,7 +237,9 @@ def render_jobs(bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], *
     if workers is None:
         workers = min(default_workers(), len(jobs) // MIN_REPORTS_PER_WORKER)
     workers = max(1, min(workers, len({j.forbund for j in jobs})))
-    batches = _batches(jobs, 1 if workers == 1 else workers * BATCHES_PER_WORKER)
+    # One batch per worker: a batch reads every mart it needs once, and that read scans the
+    # whole mart however few reports the batch has.
+    batches = _batches(jobs, workers)
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")  # one time stamp for the whole run
     args = [(Path(bi_path), Path(out_dir), threshold, [jobs[i] for i in batch], generated, 1 if workers > 1 else None)
             for batch in batches]
