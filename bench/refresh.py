@@ -1,8 +1,7 @@
 """`finsam refresh` for the benchmark: the same code path (pipelines.run.run_refresh, the whole
 refresh job in process), with one option: --no-reports keeps the report step in the job but
-makes it render nothing, so that the rest of the refresh can be timed at national scale, where
-rendering every report takes far longer than everything else (bench/run.py then times report
-rendering on a sample and states the extrapolated total separately).
+makes it render nothing, for a quicker measurement of the rest of the refresh (bench/run.py
+--reports none).
 
     .venv/bin/python bench/refresh.py --landing L --data-dir D --as-of 2026-10-31 [--no-reports]
 
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_reports:
         import pipelines.report.assets as report_assets
 
-        report_assets.render_latest = lambda *a, **k: []  # the step runs, renders nothing
+        report_assets.render_jobs = lambda *a, **k: []  # the step runs, renders nothing
     from pipelines.run import run_refresh
 
     t_imported = time.time()

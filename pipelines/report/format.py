@@ -35,6 +35,8 @@ def fmt_number(value: float | int | None, digits: int = 0) -> str:
     """`1234567.891, 1` → `1 234 567,9` (no-break space thousands, decimal comma)."""
     if value is None:
         return NOTHING
+    if isinstance(value, int):  # the common case, exact without Decimal
+        return f"{value:,}".replace(",", NBSP) + ("," + "0" * digits if digits else "")
     d = _round(value, digits)
     if d == 0:
         d = abs(d)  # no "-0"

@@ -1,4 +1,4 @@
-"""Swedish number formatting, the small-count rule, period comparison, paths and SVG inlining."""
+"""Swedish number formatting, the small-count rule, period comparison, paths and a chart smoke test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.report import report_path, safe_name
-from pipelines.report.charts import Series, bar_chart, inline_svg
+from pipelines.report.charts import Series, bar_chart
 from pipelines.report.data import comparison_period_id, kon_list
 from pipelines.report.format import NBSP, Suppressor, fmt_number, fmt_pct
 
@@ -94,18 +94,6 @@ def test_kon_columns_show_okant_only_when_used():
     assert kon_list(rows) == ["Kvinna", "Man"]
     rows[2]["n"] = 1
     assert kon_list(rows) == ["Kvinna", "Man", "Okänt"]
-
-
-def test_inline_svg_has_no_namespace_urls_and_unique_ids():
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10">'
-           '<defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><use href="#clip1"/></g></svg>')
-    a, b = inline_svg(svg, "A & B"), inline_svg(svg, "Other")
-    assert "http" not in a and "xmlns" not in a
-    assert 'aria-label="A &amp; B"' in a and 'role="img"' in a
-    ids_a, ids_b = re.findall(r'id="([^"]+)"', a), re.findall(r'id="([^"]+)"', b)
-    assert ids_a != ids_b and ids_a[0].endswith("clip1")
-    assert f"url(#{ids_a[0]})" in a and f'href="#{ids_a[0]}"' in a
-    assert inline_svg(svg, "A & B") == a  # deterministic
 
 
 def test_bar_chart_renders_offline_with_suppressed_labels():

@@ -10,6 +10,8 @@ tests/integration/test_report_render.py.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from pipelines.report import render_latest, render_report, report_path
+from pipelines.report.data import BatchReader, MartReader
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MARTS_DIR = PROJECT_ROOT / "dbt_project" / "models" / "marts"
@@ -173,3 +176,72 @@ def test_render_latest_takes_complete_periods_the_insats_ran_in(bi, tmp_path):
     assert render_latest(bi, tmp_path / "only", 3, forbund_level=False) == [
         report_path(tmp_path / "only", F, i, p) for i, p in (("ETT", "2022-H1"), ("ETT", "2021"), ("TVA", "2022-H1"))
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Many reports: one read per batch, worker processes
+# --------------------------------------------------------------------------------------------
+
+F2 = "Andra förbundet"
+
+
+@pytest.fixture(scope="module")
+def bi_two(bi, tmp_path_factory) -> Path:
+    """The tiny marts with a second förbund (a copy of the first under another name)."""
+    path = tmp_path_factory.mktemp("two") / "bi.duckdb"
+    shutil.copyfile(bi, path)
+    con = duckdb.connect(str(path))
+    for mart in ("dim_insats", "genomflode", "resultat"):
+        con.execute(f"insert into marts.{mart} select * replace ('{F2}' as forbund) from marts.{mart}")
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("small_rows", [100_000, 0], ids=["small-marts-whole", "every-mart-big"])
+def test_batch_reader_answers_as_mart_reader(bi_two, monkeypatch, small_rows):
+    monkeypatch.setattr("pipelines.report.data.SMALL_MART_ROWS", small_rows)
+    questions = [
+        ("genomflode", {"forbund": F, "insats_id": ["ETT", "TVA"], "period_typ": "halvar", "period_id": "2022-H1"}, None),
+        ("genomflode", {"forbund": F, "insats_id": ["ETT"], "period_typ": "manad", "period_id": ["2022-03", "2022-04"]}, None),
+        ("genomflode", {"forbund": F2, "period_typ": "halvar", "period_id": ["2021-H1", "2022-H1"], "kon": "Man"}, None),
+        ("resultat", {"forbund": F, "insats_id": "ETT", "period_typ": "halvar", "period_id": "2022-H1"}, None),
+        # not read for the batch: another period, no period, a förbund outside the batch
+        ("genomflode", {"forbund": F, "insats_id": "ETT", "period_typ": "halvar", "period_id": "2022-H2"}, None),
+        ("genomflode", {"forbund": F, "period_typ": "ar"}, None),
+        ("genomflode", {"forbund": "Okänt förbund", "period_typ": "halvar", "period_id": "2022-H1"}, None),
+        # small marts, read whole
+        ("dim_insats", {"forbund": F2}, "insats_id"),
+        ("dim_insats", None, "forbund, insats_id"),
+        ("dim_period", {"period_typ": "manad"}, "period_start"),
+        ("dim_period", {"period_typ": "halvar", "is_complete": True}, None),
+        ("dim_period", {"period_id": []}, None),
+    ]
+    key = lambda r: sorted(r.items())  # noqa: E731  (rows without order_by come in any order)
+    with MartReader.open(bi_two) as plain, BatchReader.open(bi_two, [F, F2]) as batch:
+        batch.expect("halvar", ["2022-H1", "2021-H1"])
+        batch.expect("manad", ["2022-03", "2022-04"])
+        for mart, where, order_by in questions:
+            want, got = plain.select(mart, where, order_by), batch.select(mart, where, order_by)
+            if order_by is None:
+                want, got = sorted(want, key=key), sorted(got, key=key)
+            assert got == want, (mart, where)
+        assert len(batch.select("genomflode", questions[0][1])) == 5  # ETT 3 kon + TVA 2
+        assert set(batch._facts) == {("genomflode", "halvar"), ("genomflode", "manad"), ("resultat", "halvar")}
+        assert bool(batch._memo) == (small_rows > 0)  # small marts' answers are remembered
+        with pytest.raises(KeyError, match="no column nope"):
+            batch.select("genomflode", {"nope": 1})
+
+
+def test_parallel_rendering_writes_the_same_files_as_serial(bi_two, tmp_path):
+    serial = render_latest(bi_two, tmp_path / "serial", 3, workers=1)
+    parallel = render_latest(bi_two, tmp_path / "parallel", 3, workers=2)
+    rel = [p.relative_to(tmp_path / "serial") for p in serial]
+    assert rel == [p.relative_to(tmp_path / "parallel") for p in parallel]  # the same order too
+    assert len(rel) == 10 and {r.parts[0] for r in rel} == {"Testförbundet", "Andra_förbundet"}
+    created = re.compile(r"<dt>Skapad</dt><dd>[^<]*</dd>")  # the minute it was made may differ
+    for r in rel:
+        a = (tmp_path / "serial" / r).read_text(encoding="utf-8")
+        b = (tmp_path / "parallel" / r).read_text(encoding="utf-8")
+        assert created.sub("", a) == created.sub("", b), r
+    # the order is the plan's: insatser by förbund, then the förbund reports
+    assert [r.parts[1] for r in rel] == ["ETT", "ETT", "TVA"] * 2 + ["_forbund"] * 4
