@@ -196,7 +196,7 @@ def check_something_to_load(s: settings_module.Settings) -> None:
             ".xlsx file named after its kind, e.g. budget_2026-11-02.csv; the kinds are in pipelines/sources/)",
         )
     if loaded is not None:
-        typer.echo(f"finsam refresh: no exports in {s.landing_dir}; the marts are rebuilt from the {loaded} files loaded before")
+        typer.echo(f"finsam refresh: the landing folder {s.landing_dir} holds no export; refreshing from the {loaded} files loaded before")
 
 
 def _loaded_file_count(warehouse: Path) -> int | None:

@@ -170,7 +170,7 @@ def test_empty_landing_after_loads_rebuilds_from_raw(capsys, data_dir):
     os.environ["FINSAM_DATA_DIR"] = str(data_dir)
     check_something_to_load(get_settings())  # no error
     assert capsys.readouterr().out.strip() == (
-        f"finsam refresh: no exports in {data_dir / 'landing'}; the marts are rebuilt from the 1 files loaded before"
+        f"finsam refresh: the landing folder {data_dir / 'landing'} holds no export; refreshing from the 1 files loaded before"
     )
 
 
