@@ -12,6 +12,7 @@ import duckdb
 from pipelines.ingest.discovery import kind_of
 from pipelines.ingest.load import has_ledger
 from pipelines.ingest.spec import load_specs
+from pipelines.ops.lock import lock_path, read_holder
 from pipelines.settings import get_settings
 
 NIGHTLY_CRON = "30 4 * * *"  # 04:30, outside the hours a DST change skips or repeats (02:00–03:00)
@@ -91,7 +92,10 @@ def build_automation(job: dg.UnresolvedAssetJobDefinition):
         context.update_cursor(json.dumps(state))
         # What the warehouse has loaded counts as seen: a data dir that `finsam refresh` loaded
         # starts no run on the sensor's first tick in the UI (no cursor yet).
-        seen = {v[2] for v in previous.values()} | (loaded_hashes(settings.warehouse_path) or set())
+        # While a refresh holds the lock it writes the warehouse: leave it alone (even a read-only
+        # open can collide with the writer's), the cursor decides until the next tick.
+        refreshing = read_holder(lock_path(settings.data_dir)) is not None
+        seen = {v[2] for v in previous.values()} | (set() if refreshing else loaded_hashes(settings.warehouse_path) or set())
         changed = sorted(name for name, v in state.items() if v[2] not in seen)
         if not changed:
             return dg.SkipReason(f"no new or changed files in the landing folder (files loaded or seen before: {len(state)})")

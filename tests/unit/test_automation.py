@@ -137,3 +137,23 @@ def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, tmp_path, m
     quiet, cursor = _evaluate(sensor, None)
     assert isinstance(quiet, dg.SkipReason)
     assert quiet.skip_message == "no new or changed files in the landing folder (files loaded or seen before: 1)"
+
+
+def test_sensor_leaves_the_warehouse_alone_while_a_refresh_holds_the_lock(automation, tmp_path, monkeypatch):
+    import pipelines.automation as automation_module
+    from pipelines.ops.lock import lock_path
+
+    _, sensor = automation
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "budget_2026-01-10.csv").write_text("År;Förbund\n", encoding="utf-8")
+    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
+    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
+    lock_path(tmp_path).write_text(json.dumps({"pid": 1, "host": "h", "since": "2026-12-07T04:30:00+01:00"}), encoding="utf-8")
+
+    def must_not_read(_warehouse):
+        raise AssertionError("the sensor read the warehouse during a refresh")
+
+    monkeypatch.setattr(automation_module, "loaded_hashes", must_not_read)
+    result, _ = _evaluate(sensor, None)
+    assert isinstance(result, dg.RunRequest)  # the cursor alone decides: the file is new to it
