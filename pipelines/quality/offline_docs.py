@@ -39,6 +39,9 @@ _URL = re.compile(r"https?://[^\s\"'()<>]+")
 # Subresource-integrity attributes make the browser fetch a file with CORS, which a file:// page
 # cannot do for its own files: the hashes are for the CDN copies, the local copies need none.
 _SRI = re.compile(r"""\s+(?:integrity|crossorigin)=(?:"[^"]*"|'[^']*'|[^\s>]+)""")
+# A path to the site's static/ folder. GX writes one `../` too few before the favicon on the
+# validation pages (four folders deep), so every such path is set to the page's real depth.
+_SITE_STATIC = re.compile(r"""(["'(])(?:\./|(?:\.\./)+)static/""")
 # What a page loads by itself (links that a reader may follow, <a href>, are not loads).
 _LOADS = (
     re.compile(r"""<(?:script|img|iframe|source|embed)\b[^>]*?\bsrc=["']?(https?://[^"'\s>]+)""", re.I),
@@ -72,6 +75,7 @@ def rewrite_page(html: str, to_root: str) -> str:
         target = urls.get(url.split("?", 1)[0])  # the logo's address carries a cache-busting ?d=…
         return f"{to_root}/{target}" if target else url
 
+    html = _SITE_STATIC.sub(lambda m: f"{m.group(1)}{to_root}/static/", html)
     return _SRI.sub("", _URL.sub(local, html))
 
 

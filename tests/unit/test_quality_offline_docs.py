@@ -20,6 +20,7 @@ from pipelines.quality.offline_docs import (
 
 GX_TEMPLATES = Path(great_expectations.__file__).parent / "render" / "view" / "templates"
 PAGE = """<html><head>
+<link rel="shortcut icon" href="../../../static/images/favicon.ico" type="image/x-icon"/>
 <link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>
 <style>.logo { background: url('https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/full_logo_dark.png') 0 0; }</style>
 <script src="https://cdn.jsdelivr.net/npm/vega@5"></script>
@@ -69,6 +70,9 @@ def test_rewrite_points_every_load_at_the_local_copy_relative_to_the_page():
     assert '<script src="../../../../static/vendor/popper.js@1.12.9/dist/umd/popper.min.js"></script>' in deep
     assert "integrity" not in deep and "crossorigin" not in deep
     assert '<a href="https://greatexpectations.io">' in deep  # links stay links
+    # GX's own paths to static/ at the page's real depth (it writes one ../ too few for the favicon)
+    assert 'href="../../../../static/images/favicon.ico"' in deep
+    assert 'href="./static/images/favicon.ico"' in rewrite_page(PAGE, ".")
     assert 'href="./static/vendor/bootstrap@4.3.1/dist/css/bootstrap.min.css"' in rewrite_page(PAGE, ".")
 
 
