@@ -168,6 +168,8 @@ def report(
     if not s.bi_path.is_file():
         fail("report", f"{s.bi_path}: no such file; run `finsam refresh` first, or give the data folder with --data-dir")
 
+    import duckdb
+
     from pipelines.report import render_report
     from pipelines.report.data import NotInMarts
 
@@ -177,6 +179,8 @@ def report(
         fail("report", f"--{exc.option}: {exc}")
     except ValueError as exc:  # bi.duckdb lacks a mart the report needs
         fail("report", f"{s.bi_path}: {exc}")
+    except duckdb.Error as exc:  # not a DuckDB file, or one from a newer DuckDB
+        fail("report", f"{s.bi_path}: cannot be read: {' '.join(str(exc).split())}")
     typer.echo(str(path))
 
 

@@ -257,6 +257,18 @@ def test_report_without_bi_duckdb(capsys, tmp_path):
     assert_one_error(*result, "report", f"{tmp_path / 'empty' / 'bi.duckdb'}: no such file; run `finsam refresh` first")
 
 
+def test_report_bi_duckdb_without_the_marts(capsys, tmp_path):
+    (tmp_path / "d").mkdir()
+    duckdb.connect(str(tmp_path / "d" / "bi.duckdb")).close()
+    result = run(capsys, "report", "--forbund", "X", "--period", "2022-H1", "--data-dir", str(tmp_path / "d"))
+    assert_one_error(*result, "report", f"{tmp_path / 'd' / 'bi.duckdb'}: marts.dim_insats is missing from bi.duckdb")
+
+
+def test_report_bi_duckdb_that_is_no_database(capsys, data_dir):
+    result = run(capsys, "report", "--forbund", "X", "--period", "2022-H1", "--data-dir", str(data_dir))
+    assert_one_error(*result, "report", f"{data_dir / 'bi.duckdb'}: cannot be read: IO Error: The file")
+
+
 def test_report_missing_data_dir(capsys, tmp_path):
     result = run(capsys, "report", "--forbund", "X", "--period", "2022-H1", "--data-dir", str(tmp_path / "nope"))
     assert_one_error(*result, "report", f"--data-dir {tmp_path / 'nope'}: no such folder")
@@ -294,6 +306,12 @@ def test_demo_data_out_is_a_file(capsys, tmp_path):
     (tmp_path / "f.csv").write_text("x")
     result = run(capsys, "demo-data", "--out", str(tmp_path / "f.csv"))
     assert_one_error(*result, "demo-data", f"--out {tmp_path / 'f.csv'}: not a folder")
+
+
+def test_demo_data_out_cannot_be_written(capsys, tmp_path):
+    (tmp_path / "f.csv").write_text("x")
+    result = run(capsys, "demo-data", "--out", str(tmp_path / "f.csv" / "landing"), "--scale", "0.01")
+    assert_one_error(*result, "demo-data", f"--out {tmp_path / 'f.csv' / 'landing'}: cannot write there (Not a directory)")
 
 
 def test_unknown_command(capsys):
