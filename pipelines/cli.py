@@ -139,6 +139,8 @@ def refresh(
     folder_or_fail("refresh", s.landing_dir, landing_given)
     check_something_to_load(s)
 
+    import duckdb
+
     from pipelines.ops.lock import RefreshBusy
     from pipelines.run import run_refresh
 
@@ -148,6 +150,12 @@ def refresh(
         outcome = run_refresh(s)
     except RefreshBusy as busy:  # ops
         fail("refresh", str(busy), EXIT_BUSY)
+    except duckdb.Error as exc:  # before the run starts; the run's own steps retry lock conflicts
+        fail(
+            "refresh",
+            f"{s.warehouse_path} cannot be opened ({' '.join(str(exc).split())}); "
+            "if another program has it open (the DuckDB CLI, DBeaver, a notebook), close it and try again",
+        )
     outcome.print_summary()
     raise typer.Exit(outcome.exit_code)
 

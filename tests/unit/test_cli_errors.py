@@ -193,6 +193,24 @@ def test_refresh_while_another_holds_the_lock(capsys, data_dir):
     assert not (data_dir / "warehouse.duckdb").exists()
 
 
+def test_refresh_while_another_program_holds_the_warehouse(capsys, data_dir):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(120)",
+         str(data_dir / "warehouse.duckdb")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = run(capsys, "refresh", "--data-dir", str(data_dir), "--as-of", "2026-10-31")
+        assert_one_error(*result, "refresh", f"{data_dir / 'warehouse.duckdb'} cannot be opened (IO Error: Could not set lock on file")
+        assert result[2].rstrip().endswith("close it and try again")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (data_dir / "bi.duckdb").read_bytes() == BI_BYTES
+
+
 def test_refresh_unknown_option(capsys):
     assert_one_error(*run(capsys, "refresh", "--landnig", "x"), "refresh", "No such option: --landnig")
 
