@@ -28,6 +28,7 @@ dbt_project/target/manifest.json: $(STAMP) $(DBT_INPUTS)
 
 ## run: setup, demo exports into an empty landing dir, one refresh, a summary
 run: setup
+	@mkdir -p $(DATA_DIR)
 	@if [ -z "$$(ls -A $(LANDING_DIR) 2>/dev/null)" ]; then \
 		echo "run: landing dir $(LANDING_DIR) is empty: writing the demo exports"; \
 		$(VENV)/bin/finsam demo-data --out $(LANDING_DIR); \

@@ -7,20 +7,24 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from pipelines.ingest.discovery import kind_of
+from pipelines.ingest.load import has_ledger
+from pipelines.ingest.spec import load_specs
+from pipelines.ops.lock import lock_path, read_holder
 from pipelines.settings import get_settings
 
 NIGHTLY_CRON = "30 4 * * *"  # 04:30, outside the hours a DST change skips or repeats (02:00–03:00)
 TIMEZONE = "Europe/Stockholm"
-LANDING_SUFFIXES = {".csv", ".txt", ".xlsx"}
 
 
 def landing_files(landing_dir: Path) -> list[Path]:
+    """The files ingest would read: named after a source kind (others it ignores, and so do we)."""
     if not landing_dir.is_dir():
         return []
-    return sorted(
-        p for p in landing_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in LANDING_SUFFIXES
-    )
+    kinds = list(load_specs())
+    return sorted(p for p in landing_dir.iterdir() if p.is_file() and kind_of(p.name, kinds) is not None)
 
 
 def file_sha256(path: Path) -> str:
@@ -42,6 +46,20 @@ def scan_landing(landing_dir: Path, previous: dict[str, list]) -> dict[str, list
         else:
             state[path.name] = [st.st_size, st.st_mtime_ns, file_sha256(path)]
     return state
+
+
+def loaded_hashes(warehouse: Path) -> set[str] | None:
+    """SHA-256 of every file the warehouse has loaded, by whichever refresh (CLI, schedule, sensor,
+    UI); None when it cannot be read now (a refresh is writing it), then the cursor alone decides."""
+    if not warehouse.exists():
+        return set()
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            if not has_ledger(con):
+                return set()
+            return {r[0] for r in con.execute("select sha256 from raw._file_ledger where status = 'loaded'").fetchall()}
+    except duckdb.Error:
+        return None
 
 
 def landing_run_key(state: dict[str, list]) -> str:
@@ -68,13 +86,19 @@ def build_automation(job: dg.UnresolvedAssetJobDefinition):
         description="Starts a refresh when a file in the landing folder is new or its content changed.",
     )
     def landing_sensor(context: dg.SensorEvaluationContext):
+        settings = get_settings()
         previous = json.loads(context.cursor) if context.cursor else {}
-        state = scan_landing(get_settings().landing_dir, previous)
+        state = scan_landing(settings.landing_dir, previous)
         context.update_cursor(json.dumps(state))
-        previous_hashes = {v[2] for v in previous.values()}
-        changed = sorted(name for name, v in state.items() if v[2] not in previous_hashes)
+        # What the warehouse has loaded counts as seen: a data dir that `finsam refresh` loaded
+        # starts no run on the sensor's first tick in the UI (no cursor yet).
+        # While a refresh holds the lock it writes the warehouse: leave it alone (even a read-only
+        # open can collide with the writer's), the cursor decides until the next tick.
+        refreshing = read_holder(lock_path(settings.data_dir)) is not None
+        seen = {v[2] for v in previous.values()} | (set() if refreshing else loaded_hashes(settings.warehouse_path) or set())
+        changed = sorted(name for name, v in state.items() if v[2] not in seen)
         if not changed:
-            return dg.SkipReason("no new or changed files in the landing folder")
+            return dg.SkipReason(f"no new or changed files in the landing folder (files loaded or seen before: {len(state)})")
         return dg.RunRequest(run_key=landing_run_key(state), tags={"finsam/trigger": "landing", "finsam/files": ",".join(changed)[:200]})
 
     return nightly, landing_sensor

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,11 @@ ENV_FORCE_REBUILD = "FINSAM_FORCE_REBUILD"
 ENV_DUCKDB_MEMORY_LIMIT = "FINSAM_DUCKDB_MEMORY_LIMIT"
 
 log = logging.getLogger(__name__)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable and the expected form."""
 
 
 @dataclass(frozen=True)
@@ -96,22 +102,43 @@ def _read_key() -> tuple[bytes, bool]:
         return key.encode("utf-8"), False
     key_file = os.environ.get(ENV_PSEUDONYM_KEY_FILE)
     if key_file:
-        return Path(key_file).read_bytes().strip(), False
+        try:
+            key_bytes = Path(key_file).read_bytes().strip()
+        except OSError as exc:
+            raise SettingsError(f"{ENV_PSEUDONYM_KEY_FILE}: cannot read {key_file} ({exc.strerror})") from None
+        if not key_bytes:
+            raise SettingsError(f"{ENV_PSEUDONYM_KEY_FILE}: {key_file} is empty; it must hold the secret key")
+        return key_bytes, False
     return DEMO_PSEUDONYM_KEY.encode("utf-8"), True
+
+
+def parse_as_of(text: str, name: str) -> dt.date:
+    """The data date; `name` is what the user set it with (`--as-of` or FINSAM_AS_OF)."""
+    try:
+        # fromisoformat also takes 20261031 or 2026-W44-6; a data date is written one way only.
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a date YYYY-MM-DD, e.g. 2026-10-31, not {text!r}") from None
 
 
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get(ENV_DATA_DIR) or "data").resolve()
     landing_dir = Path(os.environ.get(ENV_LANDING_DIR) or data_dir / "landing").resolve()
     as_of_text = os.environ.get(ENV_AS_OF)
-    as_of = dt.date.fromisoformat(as_of_text) if as_of_text else dt.date.today()
+    as_of = parse_as_of(as_of_text, ENV_AS_OF) if as_of_text else dt.date.today()
     key, using_demo_key = _read_key()
-    threshold = int(os.environ.get(ENV_SUPPRESSION_THRESHOLD) or 3)
+    threshold_text = (os.environ.get(ENV_SUPPRESSION_THRESHOLD) or "").strip()
+    try:
+        threshold = int(threshold_text) if threshold_text else 3
+    except ValueError:
+        raise SettingsError(f"{ENV_SUPPRESSION_THRESHOLD} must be a whole number, e.g. 3, not {threshold_text!r}") from None
     lock_timeout_text = (os.environ.get(ENV_LOCK_TIMEOUT) or "").strip()
     try:
         lock_timeout = max(0.0, float(lock_timeout_text)) if lock_timeout_text else None
     except ValueError:
-        raise ValueError(f"{ENV_LOCK_TIMEOUT} must be a number of seconds, not {lock_timeout_text!r}") from None
+        raise SettingsError(f"{ENV_LOCK_TIMEOUT} must be a number of seconds, not {lock_timeout_text!r}") from None
     return Settings(
         landing_dir=landing_dir,
         data_dir=data_dir,

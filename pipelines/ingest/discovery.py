@@ -82,6 +82,12 @@ def kind_of(file_name: str, kinds: Iterable[str]) -> str | None:
     return best
 
 
+def export_names(landing_dir: Path, kinds: Iterable[str]) -> list[str]:
+    """The names of the files in `landing_dir` that some kind would read (by name only, no hashing)."""
+    kinds = list(kinds)
+    return sorted(p.name for p in landing_dir.iterdir() if p.is_file() and kind_of(p.name, kinds) is not None)
+
+
 def discover(landing_dir: Path, kind: str, kinds: Iterable[str]) -> list[LandingFile]:
     """The kind's files in `landing_dir` (not recursive), oldest first by newness order
     (file-name date, then modification time, then name)."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.quality.offline_docs import make_offline
 from pipelines.settings import EXPECTATIONS_DIR
 
 log = logging.getLogger(__name__)
@@ -316,6 +317,7 @@ class Runtime:
             prune_results(self.validation_dir)
             _trim_index(self.validation_dir)
             self.context.build_data_docs(site_names=[SITE_NAME])
+            make_offline(self.validation_dir / "docs")  # CDN assets -> copies in the site
             self.pending_docs = False
             log.info("data docs built in %.1f s", time.perf_counter() - started)
         return docs_index(self.validation_dir)

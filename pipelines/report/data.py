@@ -25,6 +25,14 @@ FORBUND_ADMIN = "(förbund)"  # ekonomi / enhetskostnad rows of the förbund's o
 Row = dict[str, Any]
 
 
+class NotInMarts(ValueError):
+    """A förbund, insats or period asked for that bi.duckdb does not have; `option` names which."""
+
+    def __init__(self, option: str, message: str):
+        super().__init__(message)
+        self.option = option
+
+
 @dataclass(frozen=True)
 class Period:
     period_typ: str
@@ -162,12 +170,12 @@ class MartReader:
         insatser = self.select("dim_insats", {"forbund": forbund}, order_by="insats_id")
         if not insatser:
             known = sorted({r["forbund"] for r in self.select("dim_insats")})
-            raise ValueError(f"förbund {forbund!r} is not in marts.dim_insats; known: {known}")
+            raise NotInMarts("forbund", f"förbund {forbund!r} is not in marts.dim_insats; known: {known}")
         if insats_id is not None:
             insatser = [r for r in insatser if r["insats_id"] == insats_id]
             if not insatser:
                 known = [r["insats_id"] for r in self.select("dim_insats", {"forbund": forbund})]
-                raise ValueError(f"insats {insats_id!r} is not registered for {forbund!r}; known: {known}")
+                raise NotInMarts("insats", f"insats {insats_id!r} is not registered for {forbund!r}; known: {known}")
         return Scope(forbund=forbund, insats_id=insats_id, insats=tuple(insatser))
 
     # fact rows of one scope and period ------------------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jinja2
 
-from pipelines.report.data import BatchReader, MartReader, Period, comparison_period_id
+from pipelines.report.data import BatchReader, MartReader, NotInMarts, Period, comparison_period_id
 from pipelines.report.format import HIDDEN, NOTHING, Suppressor
 from pipelines.report.sections import PERIOD_TYP, Ctx, build_sections, datakvalitet
 
@@ -70,7 +70,8 @@ def _resolve_period(reader: MartReader, period_id: str) -> Period:
         raise ValueError("marts.dim_period is missing from bi.duckdb")
     period = reader.period(period_id)
     if period is None:
-        raise ValueError(
+        raise NotInMarts(
+            "period",
             f"period {period_id!r} is not in marts.dim_period; ids look like 2022-H1, 2022, 2022-Q2, "
             "2022-06 or 2021-07--2022-06 and must not start after as_of"
         )

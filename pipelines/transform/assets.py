@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks."""
 
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from pipelines.transform.inputs import inputs_fingerprint, unchanged_since_publi
 from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, dbt_vars, ensure_manifest
 
 ensure_manifest()
+
+NO_RESULT_LOGGER = "dagster._core.execution.plan.active"  # where Dagster warns of a check without result
 
 
 @dbt_assets(
@@ -39,6 +42,7 @@ def finsam_dbt_assets(
             f"inputs unchanged since the publish of {unchanged['published_at']}: dbt build, checks, "
             "publish and reports skipped (finsam refresh --force rebuilds)"
         )
+        mute_checks_without_result()
         return
     # dbt runs as a subprocess that inherits os.environ; profiles.yml reads the warehouse path.
     os.environ.update(dbt_env(settings))
@@ -52,6 +56,21 @@ def finsam_dbt_assets(
         )
         # dbt's events as they come, then a row-count observation per table (pipelines/ops/dbt.py)
         yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
+
+
+class _NoResultOfSkippedBuild(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.WARNING and "emitted no result" in record.getMessage())
+
+
+def mute_checks_without_result() -> None:
+    """The skipped build's one line above says it all; without this Dagster adds a warning per
+    blocking check and downstream step ("Blocking asset check … emitted no result …"), ~400 of
+    them. Each run has a process of its own (the CLI's, or the one the daemon or the UI launches),
+    so this mutes that warning for this run only."""
+    logger = logging.getLogger(NO_RESULT_LOGGER)
+    if not any(isinstance(f, _NoResultOfSkippedBuild) for f in logger.filters):
+        logger.addFilter(_NoResultOfSkippedBuild())
 
 
 def dbt_resource() -> DbtCliResource:

@@ -100,3 +100,60 @@ def test_sensor_requests_runs_for_new_and_changed_files_only(automation, tmp_pat
     assert isinstance(new, dg.RunRequest)
     assert new.tags["finsam/files"] == "ledger_2026-02-01.csv"
     assert len({first.run_key, changed.run_key, new.run_key}) == 3
+
+
+def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, tmp_path, monkeypatch):
+    """A data dir refreshed by `finsam refresh`: the sensor's first tick (no cursor) starts no run
+    for files the ledger lists as loaded, and ignores files no source kind would read."""
+    import duckdb
+
+    from pipelines.automation import file_sha256
+    from pipelines.ingest.load import LEDGER_TABLE, ensure_ledger
+
+    _, sensor = automation
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
+    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
+    loaded = landing / "budget_2026-01-10.csv"
+    loaded.write_text("År;Förbund\n", encoding="utf-8")
+    quarantined = landing / "ledger_2026-01-10.csv"  # put back by hand after a quarantine: run it again
+    quarantined.write_text("Period;Konto\n", encoding="utf-8")
+    (landing / "notes.csv").write_text("no source kind is called notes\n", encoding="utf-8")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        ensure_ledger(con)
+        for path, kind, status in ((loaded, "budget", "loaded"), (quarantined, "ledger", "quarantined")):
+            con.execute(
+                f"insert into {LEDGER_TABLE} (sha256, kind, file_name, status, loaded_at) values (?, ?, ?, ?, now())",
+                [file_sha256(path), kind, path.name, status],
+            )
+
+    first, cursor = _evaluate(sensor, None)
+    assert isinstance(first, dg.RunRequest)
+    assert first.tags["finsam/files"] == "ledger_2026-01-10.csv"
+    assert set(json.loads(cursor)) == {"budget_2026-01-10.csv", "ledger_2026-01-10.csv"}
+
+    quarantined.unlink()
+    quiet, cursor = _evaluate(sensor, None)
+    assert isinstance(quiet, dg.SkipReason)
+    assert quiet.skip_message == "no new or changed files in the landing folder (files loaded or seen before: 1)"
+
+
+def test_sensor_leaves_the_warehouse_alone_while_a_refresh_holds_the_lock(automation, tmp_path, monkeypatch):
+    import pipelines.automation as automation_module
+    from pipelines.ops.lock import lock_path
+
+    _, sensor = automation
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "budget_2026-01-10.csv").write_text("År;Förbund\n", encoding="utf-8")
+    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
+    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
+    lock_path(tmp_path).write_text(json.dumps({"pid": 1, "host": "h", "since": "2026-12-07T04:30:00+01:00"}), encoding="utf-8")
+
+    def must_not_read(_warehouse):
+        raise AssertionError("the sensor read the warehouse during a refresh")
+
+    monkeypatch.setattr(automation_module, "loaded_hashes", must_not_read)
+    result, _ = _evaluate(sensor, None)
+    assert isinstance(result, dg.RunRequest)  # the cursor alone decides: the file is new to it
