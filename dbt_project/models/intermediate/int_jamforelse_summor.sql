@@ -1,0 +1,107 @@
+-- The sums behind each förbund's comparison measures, per förbund, halvår / år and measure:
+-- numerator (taljare) and denominator (namnare), each summed over all the förbund's insatser
+-- and both sexes from the marts that define them. jamforelse divides them, so a förbund's
+-- measure is a ratio of sums, never a mean of its insatser's ratios.
+
+with
+
+genomflode as (
+    select * from {{ ref('genomflode') }}
+    where period_typ in ('halvar', 'ar')
+),
+
+resultat as (
+    select * from {{ ref('resultat') }}
+    where period_typ in ('halvar', 'ar')
+),
+
+enhetskostnad as (
+    select * from {{ ref('enhetskostnad') }}
+    where period_typ in ('halvar', 'ar')
+        and insats_id <> '(förbund)'
+),
+
+-- capacity: insatser with registered årsplatser, their place-days in the period
+kapacitet as (
+    select distinct forbund, insats_id, period_typ, period_id, arsplatser, dagar_i_period
+    from {{ ref('int_insats_perioder') }}
+    where period_typ in ('halvar', 'ar')
+        and arsplatser > 0
+),
+
+flode as (
+    select
+        forbund,
+        period_typ,
+        period_id,
+        sum(tidiga_avhopp) as tidiga_avhopp,
+        sum(avslutade) as avslutade,
+        sum(summa_dagar_avslutade) as summa_dagar_avslutade
+    from genomflode
+    group by all
+),
+
+belaggning as (
+    select
+        kapacitet.forbund,
+        kapacitet.period_typ,
+        kapacitet.period_id,
+        sum(dagar.deltagardagar) as deltagardagar,
+        sum(kapacitet.arsplatser * kapacitet.dagar_i_period) as platsdagar
+    from kapacitet
+    inner join (
+        select forbund, insats_id, period_typ, period_id, sum(deltagardagar) as deltagardagar
+        from genomflode
+        group by all
+    ) as dagar
+        on kapacitet.forbund = dagar.forbund
+        and kapacitet.insats_id = dagar.insats_id
+        and kapacitet.period_typ = dagar.period_typ
+        and kapacitet.period_id = dagar.period_id
+    group by all
+),
+
+utfall as (
+    select
+        forbund,
+        period_typ,
+        period_id,
+        sum(i_mal) as i_mal,
+        sum(avslutade_till_resultat) as avslutade_till_resultat,
+        sum(summa_manader_i_mal) as summa_manader_i_mal,
+        sum(steg_upp) as steg_upp,
+        sum(steg_matta) as steg_matta
+    from resultat
+    group by all
+),
+
+kostnad as (
+    select forbund, period_typ, period_id, sum(utfall_period) as utfall_period, sum(aktiva_personer) as aktiva_personer
+    from enhetskostnad
+    group by all
+),
+
+final as (
+    select forbund, period_typ, period_id, 'andel_i_mal' as matt, i_mal::double as taljare, avslutade_till_resultat::double as namnare
+    from utfall
+    union all
+    select forbund, period_typ, period_id, 'andel_tidiga_avhopp', tidiga_avhopp, avslutade
+    from flode
+    union all
+    select forbund, period_typ, period_id, 'belaggningsgrad', deltagardagar, platsdagar
+    from belaggning
+    union all
+    select forbund, period_typ, period_id, 'genomstromningstid_man', summa_manader_i_mal, i_mal
+    from utfall
+    union all
+    select forbund, period_typ, period_id, 'kostnad_per_deltagare', utfall_period, aktiva_personer
+    from kostnad
+    union all
+    select forbund, period_typ, period_id, 'andel_steg_upp', steg_upp, steg_matta
+    from utfall
+    union all
+    select forbund, period_typ, period_id, 'snittid_avslutade_dagar', summa_dagar_avslutade, avslutade
+    from flode
+)
+
+select * from final
