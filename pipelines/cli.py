@@ -116,6 +116,39 @@ def report(
     typer.echo(str(path))
 
 
+export_app = typer.Typer(no_args_is_help=True, help="Files for other systems, from <data dir>/bi.duckdb.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("uppfoljning-finsam")
+def export_uppfoljning_finsam(
+    forbund: Annotated[str, typer.Option(help="The förbund, as in marts.uppfoljning_finsam.")],
+    ar: Annotated[str, typer.Option(help="A complete year, e.g. 2025.")],
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
+) -> None:
+    """Write the förbund's Uppföljning Finsam figures for the year as an Excel workbook
+    (<data dir>/exports/uppfoljning_finsam/<förbund>/<år>.xlsx); print its path."""
+    from pipelines.export.uppfoljning_finsam import export_one
+
+    s = apply_flags(data_dir=data_dir)
+    if not s.bi_path.exists():
+        typer.echo(f"export: {s.bi_path} does not exist; run `finsam refresh` first", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    try:
+        path = export_one(s.bi_path, s.exports_dir / "uppfoljning_finsam", forbund, ar)
+    except (duckdb_errors(), ValueError) as exc:
+        typer.echo(f"export: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    typer.echo(str(path))
+
+
+def duckdb_errors() -> type[Exception]:
+    """DuckDB's error base class (e.g. a bi.duckdb published before the mart existed)."""
+    import duckdb
+
+    return duckdb.Error
+
+
 def main() -> None:  # pragma: no cover - console script entry
     app()
 

@@ -81,27 +81,57 @@ kostnad as (
     group by all
 ),
 
+-- every förbund and period with a participant or money row has all seven measures (0 / 0 where
+-- nothing was counted), so a missing measure is never mistaken for a missing förbund
+forbund_perioder as (
+    select forbund, period_typ, period_id from genomflode
+    union
+    select forbund, period_typ, period_id from enhetskostnad
+),
+
+summor as (
+    select
+        forbund_perioder.forbund,
+        forbund_perioder.period_typ,
+        forbund_perioder.period_id,
+        coalesce(utfall.i_mal, 0) as i_mal,
+        coalesce(utfall.avslutade_till_resultat, 0) as avslutade_till_resultat,
+        coalesce(utfall.summa_manader_i_mal, 0) as summa_manader_i_mal,
+        coalesce(utfall.steg_upp, 0) as steg_upp,
+        coalesce(utfall.steg_matta, 0) as steg_matta,
+        coalesce(flode.tidiga_avhopp, 0) as tidiga_avhopp,
+        coalesce(flode.avslutade, 0) as avslutade,
+        coalesce(flode.summa_dagar_avslutade, 0) as summa_dagar_avslutade,
+        coalesce(belaggning.deltagardagar, 0) as deltagardagar,
+        coalesce(belaggning.platsdagar, 0) as platsdagar,
+        coalesce(kostnad.utfall_period, 0) as utfall_period,
+        coalesce(kostnad.aktiva_personer, 0) as aktiva_personer
+    from forbund_perioder
+    left join utfall using (forbund, period_typ, period_id)
+    left join flode using (forbund, period_typ, period_id)
+    left join belaggning using (forbund, period_typ, period_id)
+    left join kostnad using (forbund, period_typ, period_id)
+),
+
 final as (
-    select forbund, period_typ, period_id, 'andel_i_mal' as matt, i_mal::double as taljare, avslutade_till_resultat::double as namnare
-    from utfall
-    union all
-    select forbund, period_typ, period_id, 'andel_tidiga_avhopp', tidiga_avhopp, avslutade
-    from flode
-    union all
-    select forbund, period_typ, period_id, 'belaggningsgrad', deltagardagar, platsdagar
-    from belaggning
-    union all
-    select forbund, period_typ, period_id, 'genomstromningstid_man', summa_manader_i_mal, i_mal
-    from utfall
-    union all
-    select forbund, period_typ, period_id, 'kostnad_per_deltagare', utfall_period, aktiva_personer
-    from kostnad
-    union all
-    select forbund, period_typ, period_id, 'andel_steg_upp', steg_upp, steg_matta
-    from utfall
-    union all
-    select forbund, period_typ, period_id, 'snittid_avslutade_dagar', summa_dagar_avslutade, avslutade
-    from flode
+    select
+        forbund,
+        period_typ,
+        period_id,
+        matt::varchar as matt,
+        taljare::double as taljare,
+        namnare::double as namnare
+    from summor
+    cross join lateral (
+        values
+            ('andel_i_mal', i_mal, avslutade_till_resultat),
+            ('andel_tidiga_avhopp', tidiga_avhopp, avslutade),
+            ('belaggningsgrad', deltagardagar, platsdagar),
+            ('genomstromningstid_man', summa_manader_i_mal, i_mal),
+            ('kostnad_per_deltagare', utfall_period, aktiva_personer),
+            ('andel_steg_upp', steg_upp, steg_matta),
+            ('snittid_avslutade_dagar', summa_dagar_avslutade, avslutade)
+    ) as matt (matt, taljare, namnare)
 )
 
 select * from final
