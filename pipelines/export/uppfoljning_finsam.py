@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
-from pipelines.report.render import safe_name
+from pipelines.report import safe_name
 
 MART = "uppfoljning_finsam"
 FORBUND_ROW = "(förbund)"
