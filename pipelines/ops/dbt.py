@@ -14,7 +14,11 @@ model YAML) on every model's definition.
 
 Docs. `dbt docs generate --static` into `<data dir>/docs/dbt/`: `index.html` is one
 self-contained file (opens from disk, no web server), beside it `manifest.json` and
-`catalog.json` for tools. Built by the asset `docs/dbt_docs`, right after publish.
+`catalog.json` for tools. Built by the asset `docs/dbt_docs`, right after publish, and only
+when the dbt project or the DuckDB / dbt versions changed since the docs there were made
+(`dbt_project_fingerprint`, kept in `.fingerprint` beside them): the docs describe models,
+columns, tests and lineage, which the nightly data does not change. Their compiled SQL shows
+the as_of of the run that generated them.
 
 Targets. dagster-dbt gives every dbt invocation its own `dbt_project/target/<asset>-<run>-<hash>/`
 (~25 MB with dbt's logs) and never removes it: 9 GB a year of nightly runs. Old ones are pruned.
@@ -35,9 +39,12 @@ import duckdb
 
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import DBT_PROJECT_DIR, Settings, get_settings
+from pipelines.transform.inputs import dbt_project_fingerprint
+from pipelines.transform.project import dbt_env, dbt_vars
 
 DOCS_KEY = dg.AssetKey(["docs", "dbt_docs"])
 DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json", "catalog.json": "catalog.json"}
+DOCS_FINGERPRINT = ".fingerprint"
 _RUN_TARGET = re.compile(r"^.+-[0-9a-f]{7}-[0-9a-f]{7}$")
 _COUNTED = {"table", "incremental", "seed", "snapshot"}
 
@@ -123,10 +130,18 @@ def docs_dir(settings: Settings) -> Path:
     return settings.docs_dir / "dbt"
 
 
-def generate_dbt_docs(settings: Settings) -> Path:
-    """`dbt docs generate --static` for this warehouse; returns `<data dir>/docs/dbt/index.html`."""
-    from pipelines.transform.project import dbt_env, dbt_vars
+def docs_are_current(settings: Settings, fingerprint: str) -> bool:
+    out = docs_dir(settings)
+    try:
+        recorded = (out / DOCS_FINGERPRINT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    return recorded == fingerprint and all((out / name).exists() for name in DOCS_FILES.values())
 
+
+def generate_dbt_docs(settings: Settings, fingerprint: str | None = None) -> Path:
+    """`dbt docs generate --static` for this warehouse; returns `<data dir>/docs/dbt/index.html`.
+    With a fingerprint, records it beside the docs (after them, so a crash leaves none)."""
     work = settings.docs_dir / ".dbt_target"  # kept between runs: dbt's partial parsing
     work.mkdir(parents=True, exist_ok=True)
     dbt = Path(sys.executable).with_name("dbt")
@@ -147,6 +162,8 @@ def generate_dbt_docs(settings: Settings) -> Path:
         tmp = out / f".{name}.tmp"
         shutil.copyfile(work / source, tmp)
         os.replace(tmp, out / name)  # a reader never sees half a file
+    if fingerprint is not None:
+        (out / DOCS_FINGERPRINT).write_text(fingerprint, encoding="utf-8")
     return out / "index.html"
 
 
@@ -171,14 +188,21 @@ def build_dbt_docs_asset(deps: Sequence[dg.AssetKey] | None = None) -> dg.Assets
     def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = get_settings()
         started = time.monotonic()
-        with retry_only_transient():
-            index = generate_dbt_docs(settings)
-        context.log.info(f"dbt docs written to {index}")
+        fingerprint = dbt_project_fingerprint()
+        regenerated = settings.force_rebuild or not docs_are_current(settings, fingerprint)
+        if regenerated:
+            with retry_only_transient():
+                index = generate_dbt_docs(settings, fingerprint)
+            context.log.info(f"dbt docs written to {index}")
+        else:
+            index = docs_dir(settings) / "index.html"
+            context.log.info(f"dbt docs kept: the dbt project is unchanged since {index} was generated")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(index)),
                 "url": dg.MetadataValue.url(index.as_uri()),
                 "size_bytes": index.stat().st_size,
+                "regenerated": regenerated,
                 "seconds": round(time.monotonic() - started, 1),
             }
         )

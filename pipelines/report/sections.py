@@ -644,17 +644,23 @@ POPULATION = {  # fordelning.population → (genomflode column, label of the sum
 
 
 def fordelning_table(ctx: Ctx, dimension: str, title: str, first_header: str, note: str | None = None) -> Table | str:
-    """One SUS-style distribution: category | per kon | Totalt | Andel | Totalt comparison."""
+    """One SUS-style distribution: category | per kon | Totalt | Andel | Totalt comparison.
+
+    fordelning is sparse (a category nobody has has no row); dim_kategori gives every category
+    of the dimension, its order and the population it counts."""
     S = ctx.S
+    kategorier = ctx.reader.select("dim_kategori", {"dimension": dimension}) if ctx.reader.has("dim_kategori") else []
     all_rows = [r for r in ctx.rows("fordelning") if r["dimension"] == dimension]
     comp_rows = [r for r in ctx.rows("fordelning", True) if r["dimension"] == dimension]
-    if not all_rows:
+    if not kategorier and not all_rows:
+        return f"Inga kategorier för {dimension} i marts.dim_kategori."
+    if not ctx.rows("genomflode") and not all_rows:
         return f"Inga rader för {dimension} i marts.fordelning för perioden."
-    population = all_rows[0].get("population") or "nyinskrivna"
+    population = next((r["population"] for r in kategorier + all_rows if r.get("population")), "nyinskrivna")
     pop_col, pop_label = POPULATION.get(population, ("nyinskrivna", "Antal"))
     kons = ctx.kons(all_rows)
     order: dict[str, int] = {}
-    for r in all_rows + comp_rows:
+    for r in kategorier + all_rows + comp_rows:
         order[r["kategori"]] = min(order.get(r["kategori"], 10**9), r.get("sortering") or 0)
     this, comp = by(all_rows, "kategori"), by(comp_rows, "kategori")
     den = Agg(ctx.rows("genomflode"))[pop_col] if ctx.reader.has("genomflode") else total(all_rows, "antal")
@@ -679,7 +685,7 @@ def fordelning_table(ctx: Ctx, dimension: str, title: str, first_header: str, no
     chart = bar_chart(cats, [Series(ctx.label, chart_this), Series(ctx.comp_label, chart_comp)], title=title) if cats else ""
     return Table(
         title=title,
-        sources=["fordelning"] + (["genomflode"] if ctx.reader.has("genomflode") else []),
+        sources=["fordelning", "dim_kategori"] + (["genomflode"] if ctx.reader.has("genomflode") else []),
         header=[first_header] + _kon_header(kons) + ["Andel", f"Totalt {ctx.comp_label}"],
         rows=table_rows,
         chart=chart,

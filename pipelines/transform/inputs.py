@@ -37,21 +37,23 @@ from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, 
 from pipelines.transform.project import dbt_vars
 
 PUBLISHED_INPUTS_FILE = "published_inputs.json"
-CODE_INPUTS = (
+DBT_INPUTS = (  # what the dbt docs show: the dbt project alone
     DBT_PROJECT_DIR / "models",
     DBT_PROJECT_DIR / "seeds",
     DBT_PROJECT_DIR / "macros",
     DBT_PROJECT_DIR / "tests",
     DBT_PROJECT_DIR / "dbt_project.yml",
+)
+CODE_INPUTS = DBT_INPUTS + (
     EXPECTATIONS_DIR / "expectations",
     PROJECT_ROOT / "pipelines" / "quality",
 )
 VERSIONED_PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb")
 
 
-def _code_files() -> list[Path]:
+def _code_files(inputs: tuple[Path, ...] = CODE_INPUTS) -> list[Path]:
     files: list[Path] = []
-    for item in CODE_INPUTS:
+    for item in inputs:
         if item.is_file():
             files.append(item)
         elif item.is_dir():
@@ -73,12 +75,24 @@ def inputs_fingerprint(settings: Settings) -> str:
     for kind, sha256 in _loaded_files(settings.warehouse_path):
         digest.update(f"file\t{kind}\t{sha256}\n".encode())
     digest.update(f"vars\t{dbt_vars(settings)}\n".encode())
+    _add_code(digest, CODE_INPUTS)
+    return digest.hexdigest()
+
+
+def dbt_project_fingerprint() -> str:
+    """SHA-256 of the dbt project's files and the DuckDB / dbt versions: what the dbt docs are
+    generated from (models, columns, tests, lineage), not the data or as_of."""
+    digest = hashlib.sha256()
+    _add_code(digest, DBT_INPUTS)
+    return digest.hexdigest()
+
+
+def _add_code(digest: "hashlib._Hash", inputs: tuple[Path, ...]) -> None:
     for package in VERSIONED_PACKAGES:
         digest.update(f"package\t{package}\t{version(package)}\n".encode())
-    for path in _code_files():
+    for path in _code_files(inputs):
         digest.update(f"code\t{path.relative_to(PROJECT_ROOT).as_posix()}\t".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def published_inputs_path(settings: Settings) -> Path:

@@ -14,8 +14,8 @@ from cli_refresh import AS_OF
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 MARTS = {
-    "dim_period", "dim_insats", "genomflode", "resultat", "forsorjning", "fordelning", "ekonomi",
-    "enhetskostnad", "samhallsekonomi", "aktivitet", "finansiering", "datakvalitet",
+    "dim_period", "dim_insats", "genomflode", "resultat", "forsorjning", "fordelning", "dim_kategori",
+    "ekonomi", "enhetskostnad", "samhallsekonomi", "aktivitet", "finansiering", "datakvalitet",
     "stegforflyttning", "forsorjning_overgang", "uppfoljning_finsam", "jamforelse",
 }
 

@@ -1,5 +1,6 @@
 """dbt in operation: row counts added to dbt's events, and dagster-dbt's target dirs pruned."""
 
+import datetime as dt
 import os
 import time
 
@@ -7,7 +8,16 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.ops.dbt import count_rows, prune_run_targets, with_row_counts
+from pipelines.ops.dbt import (
+    DOCS_FILES,
+    DOCS_FINGERPRINT,
+    count_rows,
+    docs_are_current,
+    docs_dir,
+    prune_run_targets,
+    with_row_counts,
+)
+from pipelines.settings import Settings
 
 MANIFEST = {
     "nodes": {
@@ -95,3 +105,19 @@ def test_old_run_target_dirs_are_pruned_young_and_newest_kept(tmp_path):
     ]  # fmt: skip
     # a dir younger than min_age is never removed, even beyond `keep`
     assert prune_run_targets(tmp_path, keep=0, min_age_hours=6) and (tmp_path / "finsam_dbt_assets-aaaaaaa-0000001").exists()
+
+
+def test_dbt_docs_are_current_only_when_complete_and_of_the_same_project(tmp_path):
+    settings = Settings(
+        landing_dir=tmp_path / "landing", data_dir=tmp_path, as_of=dt.date(2026, 10, 31),
+        pseudonym_key=b"k", using_demo_key=True, suppression_threshold=3,
+    )  # fmt: skip
+    out = docs_dir(settings)
+    out.mkdir(parents=True)
+    assert not docs_are_current(settings, "abc")
+    (out / DOCS_FINGERPRINT).write_text("abc")
+    assert not docs_are_current(settings, "abc")  # the files themselves are missing
+    for name in DOCS_FILES.values():
+        (out / name).write_text("x")
+    assert docs_are_current(settings, "abc")
+    assert not docs_are_current(settings, "def")

@@ -1,7 +1,8 @@
 """The mart suites (marts_<mart>) on a tiny warehouse built from the marts' contracts.
 
 Every mart gets rows for 2 insatser × 2 periods (× one value of each extra key column), with
-counts 0 and shares ½, which satisfy every identity: the clean warehouse passes every suite.
+counts 0 (1 in the sparse fordelning) and shares ½, which satisfy every identity: the clean
+warehouse passes every suite.
 Then one deliberate break per suite must fail it, naming the expectation that caught it, and
 a warning-only failure must not block.
 """
@@ -52,6 +53,8 @@ def _value(column: str, dtype: str, forbund: str, insats: str, period: tuple) ->
         return fixed[column]
     if column in SHARES:
         return 0.5
+    if column == "antal":  # fordelning is sparse: a row counts at least one episode
+        return 1
     if dtype in ("bigint", "integer", "double"):
         return 0
     return "x"
@@ -72,6 +75,8 @@ def build_warehouse(path: Path) -> None:
                 rows = [tuple(_value(c, t, f, i, PERIODS[0]) for c, t in cols) for f, i in INSATSER]
             elif mart == "dim_period":
                 rows = [tuple(_value(c, t, "", "", p) for c, t in cols) for p in PERIODS]
+            elif mart == "dim_kategori":  # one category, no förbund or period
+                rows = [tuple(_value(c, t, "", "", PERIODS[0]) for c, t in cols)]
             elif mart == "finansiering":  # per förbund and year, no insats
                 rows = [tuple(_value(c, t, f, i, PERIODS[1]) for c, t in cols) for f, i in INSATSER]
             elif mart in YEARLY_MARTS:
@@ -105,6 +110,8 @@ BROKEN = {
                            "expect_column_values_to_be_between(andel)"),
     "marts_dim_insats": ("update marts.dim_insats set insats_id = 'I1'",
                          "expect_column_values_to_be_unique(insats_id)"),
+    "marts_dim_kategori": ("update marts.dim_kategori set sortering = null",
+                           "expect_column_values_to_not_be_null(sortering)"),
     "marts_dim_period": ("update marts.dim_period set period_slut = date '2023-12-31' where period_id = '2024-01'",
                          "expect_column_pair_values_a_to_be_greater_than_b(period_slut, period_start)"),
     "marts_stegforflyttning": ("update marts.stegforflyttning set steg_slut = 5 where insats_id = 'I1'",

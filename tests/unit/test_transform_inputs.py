@@ -83,3 +83,20 @@ def test_nothing_to_refresh_needs_no_new_landing_file(settings):
     (settings.landing_dir / "ledger_2026-11-03.csv").write_text("new")  # not in the ledger
     assert nothing_to_refresh(settings) is None
     assert nothing_to_refresh(dataclasses.replace(settings, force_rebuild=True)) is None
+
+
+def test_the_dbt_docs_fingerprint_follows_the_dbt_project_alone(tmp_path, monkeypatch):
+    model = tmp_path / "models" / "genomflode.sql"
+    model.parent.mkdir()
+    model.write_text("select 1")
+    suite = tmp_path / "expectations" / "marts_genomflode.json"
+    suite.parent.mkdir()
+    suite.write_text("{}")
+    monkeypatch.setattr(inputs, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(inputs, "DBT_INPUTS", (tmp_path / "models",))
+    monkeypatch.setattr(inputs, "CODE_INPUTS", (tmp_path / "models", tmp_path / "expectations"))
+    before = inputs.dbt_project_fingerprint()
+    suite.write_text('{"expectations": []}')
+    assert inputs.dbt_project_fingerprint() == before
+    model.write_text("select 2")
+    assert inputs.dbt_project_fingerprint() != before

@@ -24,24 +24,11 @@ deltagande_kategori as (
 ),
 
 kategorier as (
-    select * from {{ ref('int_kategorier') }}
+    select * from {{ ref('dim_kategori') }}
 ),
 
 period_manader as (
     select * from {{ ref('int_period_manader') }}
-),
-
--- which episodes each distribution counts
-populationer as (
-    select * from (values
-        ('aldersgrupp', 'nyinskrivna'),
-        ('utbildningsniva', 'nyinskrivna'),
-        ('tid_i_offentlig_forsorjning', 'nyinskrivna'),
-        ('forsorjning_fore', 'nyinskrivna'),
-        ('remittent', 'nyinskrivna'),
-        ('tid_i_insats', 'avslutade_till_resultat'),
-        ('avslutsanledning', 'avslutade')
-    ) as t (dimension, population)
 ),
 
 -- numbers for the sums: (förbund, insats, kon), category, period
@@ -56,14 +43,12 @@ insats_kon as (
 
 kategori_nr as (
     select
-        row_number() over (order by kategorier.dimension, kategorier.kategori)::integer as kategori_nr,
-        kategorier.dimension,
-        kategorier.kategori,
-        kategorier.sortering,
-        populationer.population
+        row_number() over (order by dimension, kategori)::integer as kategori_nr,
+        dimension,
+        kategori,
+        sortering,
+        population
     from kategorier
-    inner join populationer
-        on kategorier.dimension = populationer.dimension
 ),
 
 perioder as (
@@ -126,21 +111,22 @@ final as (
         kategori_nr.sortering::integer as sortering,
 
         -- count
-        coalesce(summor.antal, 0)::bigint as antal
+        summor.antal::bigint as antal
 
-    from rader
+    from summor
     inner join insats_kon
-        on rader.forbund = insats_kon.forbund
-        and rader.insats_id = insats_kon.insats_id
-        and rader.kon = insats_kon.kon
+        on summor.insats_kon_nr = insats_kon.insats_kon_nr
     inner join perioder
-        on rader.period_typ = perioder.period_typ
-        and rader.period_id = perioder.period_id
-    cross join kategori_nr
-    left join summor
-        on insats_kon.insats_kon_nr = summor.insats_kon_nr
-        and perioder.period_nr = summor.period_nr
-        and kategori_nr.kategori_nr = summor.kategori_nr
+        on summor.period_nr = perioder.period_nr
+    inner join kategori_nr
+        on summor.kategori_nr = kategori_nr.kategori_nr
+    -- only the periods in which the insats ran (an episode outside them has no row anywhere)
+    inner join rader
+        on insats_kon.forbund = rader.forbund
+        and insats_kon.insats_id = rader.insats_id
+        and insats_kon.kon = rader.kon
+        and perioder.period_typ = rader.period_typ
+        and perioder.period_id = rader.period_id
 )
 
 select * from final

@@ -21,12 +21,10 @@ forsorjning as (
     select * from {{ ref('forsorjning') }}
 ),
 
--- zero rows add nothing to a sum: only the counted ones are read, and a genomflode row with no
--- counted category meets a sum of 0
+-- fordelning is sparse: a genomflode row with no counted category meets a sum of 0
 fordelning_summor as (
     select forbund, insats_id, period_typ, period_id, kon, dimension, sum(antal) as antal
     from fordelning
-    where antal > 0
     group by all
 ),
 
@@ -38,7 +36,7 @@ forsorjning_summor as (
 ),
 
 dimensioner as (
-    select distinct dimension from fordelning
+    select dimension, population from {{ ref('fordelning_dimensioner') }}
 ),
 
 jamforelse as (
@@ -50,10 +48,10 @@ jamforelse as (
         genomflode.kon,
         dimensioner.dimension,
         coalesce(fordelning_summor.antal, 0) as antal,
-        case dimensioner.dimension
-            when 'tid_i_insats' then genomflode.avslutade_till_resultat
-            when 'avslutsanledning' then genomflode.avslutade
-            else genomflode.nyinskrivna
+        case dimensioner.population
+            when 'avslutade_till_resultat' then genomflode.avslutade_till_resultat
+            when 'avslutade' then genomflode.avslutade
+            when 'nyinskrivna' then genomflode.nyinskrivna
         end as population
     from genomflode
     cross join dimensioner

@@ -1,6 +1,7 @@
--- genomflode, resultat, forsorjning and fordelning describe the same insats × period × kon rows,
--- and resultat's avslutade_till_resultat is genomflode's. Returns rows present in one and not the
--- other, or with a different avslutade_till_resultat.
+-- genomflode, resultat and forsorjning describe the same insats × period × kon rows, and
+-- resultat's avslutade_till_resultat is genomflode's; fordelning, sparse, has no row outside
+-- them. Returns rows present in one and not the other, or with a different
+-- avslutade_till_resultat.
 -- Shown in Dagster as an asset check on genomflode (it reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'genomflode'}}}) }}
 
@@ -34,8 +35,8 @@ skillnader as (
     (select 'genomflode utan forsorjning', forbund, insats_id, period_typ, period_id, kon, null from genomflode
      except select 'genomflode utan forsorjning', *, null from forsorjning)
     union all
-    (select 'genomflode utan fordelning', forbund, insats_id, period_typ, period_id, kon, null from genomflode
-     except select 'genomflode utan fordelning', *, null from fordelning)
+    (select 'fordelning utan genomflode', *, null from fordelning
+     except select 'fordelning utan genomflode', forbund, insats_id, period_typ, period_id, kon, null from genomflode)
 )
 
 select * from skillnader
