@@ -128,6 +128,8 @@ def export_uppfoljning_finsam(
 ) -> None:
     """Write the förbund's Uppföljning Finsam figures for the year as an Excel workbook
     (<data dir>/exports/uppfoljning_finsam/<förbund>/<år>.xlsx); print its path."""
+    import duckdb
+
     from pipelines.export.uppfoljning_finsam import export_one
 
     s = apply_flags(data_dir=data_dir)
@@ -136,17 +138,10 @@ def export_uppfoljning_finsam(
         raise typer.Exit(EXIT_FAILED)
     try:
         path = export_one(s.bi_path, s.exports_dir / "uppfoljning_finsam", forbund, ar)
-    except (duckdb_errors(), ValueError) as exc:
+    except (duckdb.Error, ValueError) as exc:  # duckdb.Error: a bi.duckdb published before the mart existed
         typer.echo(f"export: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
     typer.echo(str(path))
-
-
-def duckdb_errors() -> type[Exception]:
-    """DuckDB's error base class (e.g. a bi.duckdb published before the mart existed)."""
-    import duckdb
-
-    return duckdb.Error
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -74,19 +74,17 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
 
 def complete_years(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """Every (förbund, year) of the mart whose year is complete at as_of."""
-    return [
-        (f, y)
-        for f, y in con.execute(
-            f"""
-            select distinct u.forbund, u.period_id
-            from marts.{MART} as u
-            inner join marts.dim_period as p
-                on p.period_typ = 'ar' and p.period_id = u.period_id
-            where p.is_complete
-            order by 1, 2
-            """
-        ).fetchall()
-    ]
+    rows = con.execute(
+        f"""
+        select distinct u.forbund, u.period_id
+        from marts.{MART} as u
+        inner join marts.dim_period as p
+            on p.period_typ = 'ar' and p.period_id = u.period_id
+        where p.is_complete
+        order by 1, 2
+        """
+    ).fetchall()
+    return [(f, y) for f, y in rows]
 
 
 def read_registration(con: duckdb.DuckDBPyConnection, forbund: str, ar: str) -> Registration:
