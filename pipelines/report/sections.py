@@ -1162,7 +1162,10 @@ def overgangar(ctx: Ctx) -> Section:
         sec.paragraphs.append("Inga avslutade under perioden: inga försörjningsövergångar.")
         return sec
     order = _kall_ordning(ctx)
-    key = lambda k: (order.get(k, 10**8), k)  # noqa: E731
+
+    def key(kalla: str) -> tuple[int, str]:
+        return order.get(kalla, 10**8), kalla
+
     groups = [("Alla avslutade", overgang)]
     per_utfall = by(overgang, "utfall")
     for code, label in [(c, lab) for _, c, lab in UTFALL] + [("tidigt_avhopp", "Tidigt avhopp")]:
