@@ -8,7 +8,9 @@ from `marts.uppfoljning_finsam` in bi.duckdb; nothing is recomputed here.
 
 The counts are exact, not suppressed like the reports' small counts: they are what the förbund
 registers, and they are aggregates (no personal data reaches the mart). Only complete years are
-written (`dim_period.is_complete`): a year still running would be registered too early.
+written (`dim_period.is_complete`): a year still running would be registered too early; and by
+every refresh only years with any figure (not the all-zero years of an insats registered before
+the data begins).
 
 Written with xlsxwriter to a temporary name beside the target, then renamed into place, so a
 reader never sees half a workbook.
@@ -73,14 +75,17 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
 
 
 def complete_years(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """Every (förbund, year) of the mart whose year is complete at as_of."""
+    """Every (förbund, year) of the mart whose year is complete at as_of and has any figure: an
+    insats registered years before the data begins has zero rows there, nothing to register."""
     rows = con.execute(
         f"""
-        select distinct u.forbund, u.period_id
+        select u.forbund, u.period_id
         from marts.{MART} as u
         inner join marts.dim_period as p
             on p.period_typ = 'ar' and p.period_id = u.period_id
         where p.is_complete
+        group by all
+        having sum(abs(u.budget) + abs(u.utfall) + u.deltagare_totalt + coalesce(abs(u.tilldelade_medel), 0)) > 0
         order by 1, 2
         """
     ).fetchall()

@@ -54,6 +54,8 @@ ROWS = [
          deltagare_kvinnor=9, deltagare_man=12, deltagare_totalt=21),
     _row(F, "SOT-T", "2026", insatsnamn="Samordningsteam Test", budget=1.0, deltagare_kvinnor=5, deltagare_totalt=5),
     _row(G, "(förbund)", "2025", insatsnamn="Förbundets administration", budget=100.0, utfall=90.0),
+    # an insats registered long before the data: a complete year of zeros, nothing to register
+    _row(G, "GAMMAL", "2024", insatsnamn="Gammal insats"),
 ]
 
 
@@ -64,6 +66,8 @@ def bi(tmp_path) -> Path:
         con.execute("create schema marts")
         _create(con, "uppfoljning_finsam", ROWS)
         _create(con, "dim_period", [
+            {"period_typ": "ar", "period_id": "2024", "period_start": D(2024, 1, 1), "period_slut": D(2024, 12, 31),
+             "period_slut_as_of": D(2024, 12, 31), "dagar_i_period": 366, "is_complete": True, "as_of": D(2026, 10, 31)},
             {"period_typ": "ar", "period_id": "2025", "period_start": D(2025, 1, 1), "period_slut": D(2025, 12, 31),
              "period_slut_as_of": D(2025, 12, 31), "dagar_i_period": 365, "is_complete": True, "as_of": D(2026, 10, 31)},
             {"period_typ": "ar", "period_id": "2026", "period_start": D(2026, 1, 1), "period_slut": D(2026, 12, 31),
@@ -112,7 +116,7 @@ def test_workbook_holds_the_marts_numbers_in_the_registrations_order(bi, tmp_pat
     assert not list(path.parent.glob(".*.tmp"))  # written under a temporary name, renamed into place
 
 
-def test_every_forbund_and_complete_year_only(bi, tmp_path):
+def test_every_forbund_and_complete_year_with_figures_only(bi, tmp_path):
     paths = export_all(bi, tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in paths) == [
         "Andra_förbundet/2025.xlsx", "Samordningsförbundet_Test_Öst/2025.xlsx",
