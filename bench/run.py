@@ -12,7 +12,7 @@ run measures 0.25x and 1x of it, on one machine, in one go. Per size:
    Dagster step timings from the run's event log, dbt node timings from run_results.json;
 3. refresh with unchanged inputs (the same command on the same data dir);
 4. the baseline (bench/baseline.py) in its own subprocess, same measurements;
-5. equality of every mart (all 12; KEYS below): full outer join on the key,
+5. equality of every mart (all 17; KEYS below): full outer join on the key,
    numeric tolerance 1e-9 (relative above 1, absolute below);
 6. p50/p95 of five dashboard queries on bi.duckdb (read-only connection, 50 repetitions each,
    after one unmeasured warm-up run);
@@ -87,6 +87,10 @@ KEYS = {
     "aktivitet": ["forbund", "insats_id", "period_typ", "period_id", "aktivitet", "kon"],
     "finansiering": ["forbund", "ar", "finansiar"],
     "datakvalitet": ["forbund", "insats_id", "period_typ", "period_id"],
+    "stegforflyttning": ["forbund", "insats_id", "period_typ", "period_id", "steg_start", "steg_slut", "kon"],
+    "forsorjning_overgang": ["forbund", "insats_id", "period_typ", "period_id", "utfall", "forsorjning_fore", "forsorjning_efter", "kon"],
+    "uppfoljning_finsam": ["forbund", "insats_id", "period_typ", "period_id"],
+    "jamforelse": ["forbund", "period_typ", "period_id", "matt"],
 }
 
 

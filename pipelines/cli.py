@@ -192,6 +192,37 @@ def report(
     typer.echo(str(path))
 
 
+export_app = typer.Typer(no_args_is_help=True, help="Files for other systems, from <data dir>/bi.duckdb.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("uppfoljning-finsam")
+def export_uppfoljning_finsam(
+    forbund: Annotated[str, typer.Option(help="The förbund, as in marts.uppfoljning_finsam.")],
+    ar: Annotated[str, typer.Option(help="A complete year, e.g. 2025.")],
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
+) -> None:
+    """Write the förbund's Uppföljning Finsam figures for the year as an Excel workbook
+    (<data dir>/exports/uppfoljning_finsam/<förbund>/<år>.xlsx); print its path."""
+    import duckdb
+
+    from pipelines.export.uppfoljning_finsam import export_one
+
+    command = "export uppfoljning-finsam"
+    data_given = given_as(data_dir, "--data-dir", settings_module.ENV_DATA_DIR, "data folder", "./data")
+    s = settings_or_fail(command, data_dir=data_dir)
+    folder_or_fail(command, s.data_dir, data_given)
+    if not s.bi_path.is_file():
+        fail(command, f"{s.bi_path}: no such file; run `finsam refresh` first, or give the data folder with --data-dir")
+    try:
+        path = export_one(s.bi_path, s.exports_dir / "uppfoljning_finsam", forbund, ar)
+    except ValueError as exc:  # an unknown förbund or a year that is not complete
+        fail(command, str(exc))
+    except duckdb.Error as exc:  # a bi.duckdb published before the mart existed, or no DuckDB file
+        fail(command, f"{s.bi_path}: cannot be read: {' '.join(str(exc).split())}")
+    typer.echo(str(path))
+
+
 def check_something_to_load(s: settings_module.Settings) -> None:
     """An empty landing folder is an error only when nothing was ever loaded: raw keeps every
     export, so a refresh without new files still rebuilds the marts (as_of moves)."""

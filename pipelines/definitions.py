@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.automation import build_automation
+from pipelines.export.assets import uppfoljning_finsam_workbooks
 from pipelines.ingest.assets import ingest_assets
 from pipelines.ops import (
     RefreshLockResource,
@@ -38,7 +39,9 @@ nightly_schedule, landing_sensor = build_automation(refresh_job)
 
 defs = dg.Definitions(
     # apply_ops_specs adds owners, the marts' freshness policy and raw column schemas, so the UI shows them.
-    assets=apply_ops_specs([*ingest_assets, finsam_dbt_assets, publish_asset, rapporter, docs_asset]),
+    assets=apply_ops_specs(
+        [*ingest_assets, finsam_dbt_assets, publish_asset, rapporter, uppfoljning_finsam_workbooks, docs_asset]
+    ),
     asset_checks=quality_checks,
     jobs=[refresh_job],
     schedules=[nightly_schedule],

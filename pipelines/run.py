@@ -27,6 +27,7 @@ class RefreshOutcome:
     raw_rows: dict[str, int] = field(default_factory=dict)
     mart_rows: dict[str, int] = field(default_factory=dict)
     reports: list[Path] = field(default_factory=list)
+    workbooks: list[Path] = field(default_factory=list)  # Uppföljning Finsam, per förbund and year
     quality: QualitySummary | None = None  # checks ran/passed/warned/failed, data docs
     # Inputs as at the last publish (pipelines/transform/inputs.py): when it was, if nothing was rebuilt.
     unchanged_since: str | None = None
@@ -73,6 +74,10 @@ class RefreshOutcome:
         if self.reports:
             echo(f"Reports rendered ({len(self.reports)}):")
             for p in self.reports:
+                echo(f"  {p}")
+        if self.workbooks:
+            echo(f"Uppföljning Finsam workbooks ({len(self.workbooks)}):")
+            for p in self.workbooks:
                 echo(f"  {p}")
         echo("Files:")
         echo(f"  warehouse  {s.warehouse_path}")
@@ -145,6 +150,7 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
     from pipelines.definitions import defs
     from pipelines.ops.alerts import step_failure_text
     from pipelines.publish.assets import PUBLISH_KEY
+    from pipelines.export.assets import uppfoljning_finsam_workbooks
     from pipelines.report.assets import rapporter
     from pipelines.transform.inputs import last_published
 
@@ -171,6 +177,9 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
         if e.is_step_materialization and e.asset_key in rapporter.keys:
             listed = e.event_specific_data.materialization.metadata["reports"].value
             outcome.reports = [s.reports_dir / p for p in listed]
+        if e.is_step_materialization and e.asset_key in uppfoljning_finsam_workbooks.keys:
+            listed = e.event_specific_data.materialization.metadata["workbooks"].value
+            outcome.workbooks = [s.exports_dir / "uppfoljning_finsam" / p for p in listed]
     outcome.quarantined = quarantined_since(s.warehouse_path, started)
     outcome.quality = summarize(result.all_events, s, result.run_id, started)  # quality
     if s.warehouse_path.exists():

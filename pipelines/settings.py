@@ -95,6 +95,10 @@ class Settings:
     def docs_dir(self) -> Path:
         return self.data_dir / "docs"
 
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
 
 def _read_key() -> tuple[bytes, bool]:
     key = os.environ.get(ENV_PSEUDONYM_KEY)

@@ -30,8 +30,9 @@ What the data looks like
   The space holds 328 740 numbers: above scale ~100 people are reused across insatser (starts
   are assigned in time order, and an episode that would overlap another of the same person in
   the same insats is dropped).
-* **stegmatning**: teams of type SOT (SOT-VAS; at larger scale every Samordningsteam and half of
-  the Samverkansteam) measure processtrappa steps: Start for ~92 % of episodes, Avslut for most
+* **stegmatning**: teams of type SOT and the insatser marked `steg` in world.yml (SOT-VAS,
+  SAMV-AVESTA and MAC-MALMO, so each base förbund can be compared; at larger scale every
+  Samordningsteam and half of the Samverkansteam) measure processtrappa steps: Start for ~92 % of episodes, Avslut for most
   ended ones (not for Utskrivning-Utan mätning); ~10 % of steps are written as names.
 * **Pro Capita**: participants of activity insatser (AC-MALMO, Arbetsträning, ...) plus ~30 % extra
   municipal clients without Insats-ID get 1-3 consecutive activities (Pågående / Fullföljd / ~13 %
@@ -42,6 +43,9 @@ What the data looks like
   the other sex, drawn from people who are not SUS participants);
   Hhstatus1 1 = ensamstående utan barn, 2 = ensamstående med barn, 3 = sammanboende utan barn,
   4 = sammanboende med barn.
+* **Insats register**: also the optional Uppföljning Finsam columns: Budgeterat antal deltagare
+  (a year of the registered årsplatser at the type's mean duration; empty without årsplatser),
+  Inriktning (the type's verksamhet) and Målgrupp (per type, world.yml).
 * **Money**: budget per år × förbund × insats × kostnadsslag plus one Övriga kostnader row with
   empty Insats-ID (the förbund's administration); finansiering with Försäkringskassan 1/2 (the
   state's share), the region 1/4, the kommuner 1/4 split by population; a ledger on Kommun-Bas
@@ -966,6 +970,7 @@ def generate(
             "Årsplatser": pl.Series(ins["arsplatser_reg"].to_numpy()).cast(pl.Int64).cast(pl.String).replace("-1", None),
             "Provotid dagar": ins["provotid"].cast(pl.String),
             "Målutfall": ins["malutfall"],
+            **_registration_columns(world),
         }
     )
     out.csv(f"insatser_{d_tag}.csv", ins_out)
@@ -1018,6 +1023,22 @@ def generate(
     # ---- money
     _write_money(r_money, out, world, end, split, d_tag)
     return out.paths
+
+
+def _registration_columns(world: _World) -> dict[str, pl.Series]:
+    """The register's optional columns for Uppföljning Finsam: the budgeted participants are the
+    people a year of the registered årsplatser takes at the type's mean duration (none without
+    årsplatser), the inriktning is the type's verksamhet, the målgrupp comes from world.yml.
+    No random draws, so the other files stay as they were."""
+    ins = world.ins
+    places = ins["arsplatser_reg"].to_numpy().astype(float)
+    mean_dur = ins["median"].to_numpy() * np.exp(ins["sigma"].to_numpy() ** 2 / 2)
+    budgeted = np.where(places > 0, np.rint(places * 365.25 / mean_dur), -1).astype(np.int64)
+    return {
+        "Budgeterat antal deltagare": pl.Series(budgeted).cast(pl.String).replace("-1", None),
+        "Inriktning": ins["verksamhet"],
+        "Målgrupp": pl.Series([world.raw["malgrupper"][t] for t in ins["typ"].to_list()], dtype=pl.String),
+    }
 
 
 # ----------------------------------------------------------------------------- sus_anonyma / steg

@@ -1072,6 +1072,171 @@ def finansiering(ctx: Ctx) -> Section | None:
     return sec
 
 
+# --------------------------------------------------------------------------------------------
+# Övergångar (stegforflyttning, forsorjning_overgang) and Jämförelse med andra förbund (jamforelse)
+# --------------------------------------------------------------------------------------------
+
+UPPGIFT_SAKNAS = "Uppgift saknas"
+JAMFORELSE_MIN_FORBUND = 3  # docs/metrics/comparison.md: the comparison is shown only where at least 3 förbund have a value
+# matt: (label, how the value is shown: pct | man | kr | dagar, whether taljare and namnare count people)
+JAMFORELSE_MATT = {
+    "andel_i_mal": ("Andel i mål", "pct", (True, True)),
+    "andel_tidiga_avhopp": ("Andel tidiga avhopp", "pct", (True, True)),
+    "belaggningsgrad": ("Beläggningsgrad", "pct", (False, False)),
+    "genomstromningstid_man": ("Genomströmningstid, månader", "man", (False, True)),
+    "kostnad_per_deltagare": ("Kostnad per deltagare, kr", "kr", (False, True)),
+    "andel_steg_upp": ("Andel steg upp i processtrappan", "pct", (True, True)),
+    "snittid_avslutade_dagar": ("Snittid i insatsen för avslutade, dagar", "dagar", (False, True)),
+}
+
+
+def _steg_namn() -> dict[int, str]:
+    """Step number → name, from the processtrappa seed (the marts carry the numbers only)."""
+    import csv
+
+    from pipelines.settings import DBT_PROJECT_DIR
+
+    with (DBT_PROJECT_DIR / "seeds" / "processtrappa.csv").open(encoding="utf-8") as fh:
+        return {int(r["steg"]): r["namn"] for r in csv.DictReader(fh)}
+
+
+def _kall_ordning(ctx: Ctx) -> dict[str, int]:
+    """Income sources in forsorjning's order (its `sortering`), Uppgift saknas last."""
+    order = {UPPGIFT_SAKNAS: 10**9}
+    if ctx.reader.has("forsorjning"):
+        for r in ctx.rows("forsorjning"):
+            order.setdefault(r["forsorjningskalla"], r.get("sortering") or 0)
+    return order
+
+
+def _cross_table(S: Suppressor, rows: list[Row], row_key: str, col_key: str, row_labels: list, col_labels: list,
+                 name: Callable[[Any], str]) -> list[TRow]:
+    """A before × after table of counts (sums of `antal` over kon and insatser); cells suppressed."""
+    cells = by(rows, row_key, col_key)
+    return [
+        TRow([text_cell(name(r))] + [S.count(total(cells.get((r, c), []), "antal") or 0) for c in col_labels])
+        for r in row_labels
+    ]
+
+
+def overgangar(ctx: Ctx) -> Section:
+    sec = Section("overgangar", "Övergångar: steg i processtrappan och försörjning")
+    sec.missing = ctx.missing("stegforflyttning", "forsorjning_overgang")
+    if sec.missing:
+        return sec
+    S = ctx.S
+    sec.paragraphs.append(
+        "Varifrån och vart deltagarna gick, som SUS före- och efterbilder: från vilket steg i processtrappan "
+        "till vilket, och från vilka försörjningskällor till vilka. Celler med färre än "
+        f"{S.threshold} deltagare visas som {S.label}."
+    )
+
+    # step transitions: start step × end step, all four steps of the ladder
+    steg = ctx.rows("stegforflyttning")
+    if steg:
+        namn = _steg_namn()
+        steps = sorted(namn)
+        matta = total(steg, "antal")
+        upp = sum(r["antal"] for r in steg if r["steg_slut"] > r["steg_start"])
+        ned = sum(r["antal"] for r in steg if r["steg_slut"] < r["steg_start"])
+        table_rows = _cross_table(S, steg, "steg_start", "steg_slut", steps, steps, lambda k: f"{k} {namn[k]}")
+        table_rows.append(TRow([text_cell("Summa")] + [
+            S.count(sum(r["antal"] for r in steg if r["steg_slut"] == k)) for k in steps], total=True))
+        sec.paragraphs.append(
+            f"Av {S.n(matta)} som avslutades till resultat med steg mätt vid start och vid avslut gick {S.n(upp)} "
+            f"upp minst ett steg och {S.n(ned)} ned."
+        )
+        sec.tables.append(Table(
+            title=f"Stegförflyttning: steg vid start (rader) och vid avslut (kolumner) {ctx.label}",
+            sources=["stegforflyttning"],
+            header=["Steg vid start"] + [f"{k} {namn[k]}" for k in steps],
+            rows=table_rows,
+            note="Avslutade till resultat med steg mätt både vid start och vid avslut. Över diagonalen: steg upp.",
+        ))
+    else:
+        sec.paragraphs.append("Inga stegmätningar vid både start och avslut bland dem som avslutades under perioden.")
+
+    # income transitions: före × efter, for all avslutade and per utfall
+    overgang = ctx.rows("forsorjning_overgang")
+    if not overgang:
+        sec.paragraphs.append("Inga avslutade under perioden: inga försörjningsövergångar.")
+        return sec
+    order = _kall_ordning(ctx)
+
+    def key(kalla: str) -> tuple[int, str]:
+        return order.get(kalla, 10**8), kalla
+
+    groups = [("Alla avslutade", overgang)]
+    per_utfall = by(overgang, "utfall")
+    for code, label in [(c, lab) for _, c, lab in UTFALL] + [("tidigt_avhopp", "Tidigt avhopp")]:
+        if code in per_utfall:
+            groups.append((f"Avslutade med utfall {label.lower()}", per_utfall[code]))
+    for title, rows in groups:
+        fore = sorted({r["forsorjning_fore"] for r in rows}, key=key)
+        efter = sorted({r["forsorjning_efter"] for r in rows}, key=key)
+        sec.tables.append(Table(
+            title=f"Försörjning före (rader) och efter (kolumner): {title.lower()} {ctx.label}",
+            sources=["forsorjning_overgang"],
+            header=["Försörjning före"] + efter,
+            rows=_cross_table(S, rows, "forsorjning_fore", "forsorjning_efter", fore, efter, str),
+            note=("En deltagare med flera källor räknas i varje par av sina källor, så cellerna summerar inte till antalet "
+                  "deltagare. Utan registrerad källa: Uppgift saknas.") if title == "Alla avslutade" else None,
+        ))
+    return sec
+
+
+def _jamforelse_cell(S: Suppressor, matt: str, value: float | None, counts: tuple = ()) -> Cell:
+    visning = JAMFORELSE_MATT[matt][1]
+    if visning == "pct":
+        return S.rate(value, *counts, pct=True)
+    return S.rate(value, *counts, digits=1 if visning == "man" else 0)
+
+
+def jamforelse(ctx: Ctx) -> Section | None:
+    if not ctx.scope.is_forbund or ctx.period.period_typ not in ("halvar", "ar"):
+        return None
+    sec = Section("jamforelse", "Jämförelse med andra förbund")
+    sec.missing = ctx.missing("jamforelse")
+    if sec.missing:
+        return sec
+    S = ctx.S
+    rows = {r["matt"]: r for r in ctx.reader.select(
+        "jamforelse", {"forbund": ctx.scope.forbund, "period_typ": ctx.period.period_typ, "period_id": ctx.period.period_id})}
+    shown = [m for m in JAMFORELSE_MATT if m in rows and (rows[m]["antal_forbund"] or 0) >= JAMFORELSE_MIN_FORBUND]
+    if not shown:
+        sec.paragraphs.append(
+            f"Jämförelsen visas där minst {JAMFORELSE_MIN_FORBUND} förbund har ett värde för perioden; så är det inte för {ctx.label}."
+        )
+        return sec
+    table_rows = []
+    for m in shown:
+        r = rows[m]
+        people = JAMFORELSE_MATT[m][2]
+        counts = tuple(n for n, is_people in zip((r["taljare"], r["namnare"]), people, strict=True) if is_people)
+        table_rows.append(TRow([
+            text_cell(JAMFORELSE_MATT[m][0]),
+            _jamforelse_cell(S, m, r["varde"], counts),
+            _jamforelse_cell(S, m, r["p25"]),
+            _jamforelse_cell(S, m, r["median"]),
+            _jamforelse_cell(S, m, r["p75"]),
+            Cell(fmt_number(r["antal_forbund"]), "num", float(r["antal_forbund"])),
+        ]))
+    sec.paragraphs.append(
+        "Förbundets egna värden beräknade över alla dess insatser (summor, inte medelvärden av insatsernas värden), "
+        "bredvid median och kvartiler över alla förbund i underlaget som har ett värde för perioden. Andra förbund "
+        "namnges inte. Ett mått visas när minst tre förbund har ett värde."
+    )
+    sec.tables.append(Table(
+        title=f"Jämförelse med andra förbund {ctx.label}",
+        sources=["jamforelse"],
+        header=["Mått", "Förbundet", "Undre kvartil", "Median", "Övre kvartil", "Antal förbund"],
+        rows=table_rows,
+        note="Kvartiler och median med linjär interpolation. Förbundets värde döljs när det bygger på färre än "
+             f"{S.threshold} personer.",
+    ))
+    return sec
+
+
 def datakvalitet(ctx: Ctx) -> list[str]:
     """Short lines for the 'Om underlaget' box."""
     S = ctx.S
@@ -1092,12 +1257,14 @@ BUILDERS: list[Callable[[Ctx], Section | None]] = [
     resultat,
     avslutsanledningar,
     forsorjning,
+    overgangar,
     tid_i_insats,
     bakgrund,
     ekonomi,
     kostnader,
     aktivitet,
     finansiering,
+    jamforelse,
 ]
 
 

@@ -521,6 +521,54 @@ def test_chromium_renders_the_report(report_html, tmp_path):
     assert not _console_errors(dom.stderr), _console_errors(dom.stderr)
 
 
+def test_step_transitions_add_up_to_resultat(report_html, marts):
+    _, html = report_html
+    steg = table(html, "Stegförflyttning: steg vid start")
+    cells = [int(c) for r in steg["rows"][1:-1] for c in r[1:] if c.isdigit()]
+    matta = mart_total(marts, "resultat", "steg_matta", VASTERAS_INSATS, "2022-H1")
+    assert matta >= 3 and sum(cells) == matta  # no cell is small in the reference half-year
+    assert table(html, "Försörjning före (rader) och efter (kolumner): alla avslutade")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install -y chromium)")
+def test_chromium_renders_the_transition_and_comparison_sections(report_html, demo_refresh, tmp_path):
+    """The insats report's transition tables and, on the demo data's three förbund, a förbund
+    report's comparison section render in Chromium without console errors."""
+    assert demo_refresh.first.returncode == 0, demo_refresh.first.stdout[-3000:]
+    bi = demo_refresh.data / "bi.duckdb"
+    with duckdb.connect(str(bi), read_only=True) as con:
+        year = con.execute(
+            "select max(j.period_id) from marts.jamforelse j join marts.dim_period p using (period_typ, period_id) "
+            "where j.period_typ = 'ar' and p.is_complete and j.antal_forbund >= 3"
+        ).fetchone()[0]
+    assert year is not None, "the demo data has no year with three comparable förbund"
+    forbund = render_report(bi, tmp_path / "reports", VASTERAS_FORBUND, None, year, 3)
+    cases = [
+        (report_html[0], ["Övergångar: steg i processtrappan och försörjning", "Stegförflyttning: steg vid start",
+                          "Försörjning före (rader) och efter (kolumner): alla avslutade"]),
+        (forbund, ["Jämförelse med andra förbund", "Övergångar: steg i processtrappan och försörjning"]),
+    ]
+    for i, (path, headings) in enumerate(cases):
+        profile, shot = tmp_path / f"profile{i}", tmp_path / f"shot{i}.png"
+        dom = subprocess.run(
+            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", path.resolve().as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        for h in headings:
+            assert h in dom.stdout, (path.name, h)
+        assert not _console_errors(dom.stderr), _console_errors(dom.stderr)
+    other = [f for f in ("Samordningsförbundet Malmö", "Södra Dalarnas Samordningsförbund") if f in forbund.read_text(encoding="utf-8")]
+    assert not other  # the comparison never names the other förbund
+    shot = tmp_path / "forbund.png"
+    run = subprocess.run(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'shot'}", f"--screenshot={shot}",
+         "--window-size=1280,2000", forbund.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert shot.exists() and _png_size(shot) == (1280, 2000) and shot.stat().st_size > 50_000, run.stderr[-2000:]
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install -y chromium)")
 def test_chromium_console_check_catches_errors(tmp_path):
     """The console check is not vacuous: a page with a script error is caught."""

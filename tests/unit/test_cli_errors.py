@@ -363,3 +363,19 @@ def test_script_usage_error_is_one_line_and_not_exit_2(tmp_path):
     """Click exits 2 on a usage error; 2 here means "published with quarantined files"."""
     done = _script("report", "--period", "2022-H1", cwd=tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (1, "", "finsam report: error: Missing option '--forbund'.\n")
+
+
+def test_export_without_bi_duckdb(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run(capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(tmp_path / "empty"))
+    assert_one_error(*result, "export uppfoljning-finsam", f"{tmp_path / 'empty' / 'bi.duckdb'}: no such file; run `finsam refresh` first")
+
+
+def test_export_missing_data_dir(capsys, tmp_path):
+    result = run(capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(tmp_path / "nope"))
+    assert_one_error(*result, "export uppfoljning-finsam", f"--data-dir {tmp_path / 'nope'}: no such folder")
+
+
+def test_export_bi_duckdb_without_the_mart(capsys, bi_data_dir):
+    result = run(capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(bi_data_dir))
+    assert_one_error(*result, "export uppfoljning-finsam", f"{bi_data_dir / 'bi.duckdb'}: cannot be read: Catalog Error")

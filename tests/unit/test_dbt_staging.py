@@ -61,6 +61,7 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
     "insatser": {
         "forbund": "VARCHAR", "insats_id": "VARCHAR", "insatsnamn": "VARCHAR", "startdatum": "DATE",
         "slutdatum": "DATE", "arsplatser": "DOUBLE", "provotid_dagar": "BIGINT", "malutfall": "VARCHAR",
+        "budgeterat_antal_deltagare": "BIGINT", "inriktning": "VARCHAR", "malgrupp": "VARCHAR",
     },
     "stegmatning": {
         **_person(), "insats_id": "VARCHAR", "startdatum": "DATE", "mattillfalle": "VARCHAR", "steg": "INTEGER",

@@ -357,3 +357,28 @@ def test_every_sample_parses_without_errors(kind_file):
     assert result.frame.columns == [n for n in raw_names if not n.startswith("_")] + ["_row_number"] + (
         ["_period_month"] if SPECS[kind].month_of else []
     )
+
+
+def test_insats_register_optional_registration_columns(tmp_path):
+    """Budgeterat antal deltagare (here under its alias), Inriktning and Målgrupp are read when
+    present; a register without them loads with nulls; a negative budgeted number is an error."""
+    path = write(
+        tmp_path, "insatser_2026-01-01.csv",
+        "Förbund;Insats-ID;Startdatum;Budgeterade deltagare;Inriktning;Målgrupp\n"
+        "F;X-1;2020-01-01;40;Samordningsteam;Unga vuxna\nF;X-2;2021-01-01;;;\n",
+    )
+    result = parse(path, "insatser")
+    assert result.ok, messages(result)
+    f = result.frame
+    assert f["budgeterat_antal_deltagare"].to_list() == [40, None]
+    assert f["inriktning"].to_list() == ["Samordningsteam", None]
+    assert f["malgrupp"].to_list() == ["Unga vuxna", None]
+
+    without = parse(write(tmp_path, "insatser_2026-02-01.csv", "Förbund;Insats-ID;Startdatum\nF;X-1;2020-01-01\n"), "insatser")
+    assert without.ok, messages(without)
+    assert without.frame["budgeterat_antal_deltagare"].to_list() == [None]
+    assert without.frame["malgrupp"].to_list() == [None]
+
+    negative = parse(write(tmp_path, "insatser_2026-03-01.csv",
+                           "Förbund;Insats-ID;Startdatum;Planerat antal deltagare\nF;X-1;2020-01-01;-5\n"), "insatser")
+    assert negative.error_count == 1

@@ -26,6 +26,12 @@ KEY_VALUES = {
     "kon": "Kvinna", "dimension": "aldersgrupp", "kategori": "15 - 29", "forsorjningskalla": "A-kassa",
     "kostnadsslag": "Egen personal", "aktivitet": "Arbetsträning", "finansiar": "Region X", "part": "region",
 }
+# key values of the transition and comparison marts
+KEY_VALUES |= {
+    "steg_start": 1, "steg_slut": 2, "forsorjning_fore": "A-kassa",
+    "forsorjning_efter": "Försörjningsstöd", "matt": "andel_i_mal", "rang": 1,
+}
+YEARLY_MARTS = ("uppfoljning_finsam", "jamforelse")  # only `ar` (and halvar) rows
 SHARES = {"andel_i_mal", "andel_steg_upp", "belaggningsgrad", "fullfoljandegrad", "narvarograd", "andel", "forbrukningsgrad"}
 
 
@@ -73,6 +79,8 @@ def build_warehouse(path: Path) -> None:
                 rows = [tuple(_value(c, t, "", "", PERIODS[0]) for c, t in cols)]
             elif mart == "finansiering":  # per förbund and year, no insats
                 rows = [tuple(_value(c, t, f, i, PERIODS[1]) for c, t in cols) for f, i in INSATSER]
+            elif mart in YEARLY_MARTS:
+                rows = [tuple(_value(c, t, f, i, PERIODS[1]) for c, t in cols) for f, i in INSATSER]
             else:
                 rows = [tuple(_value(c, t, f, i, p) for c, t in cols) for f, i in INSATSER for p in PERIODS]
             _create(con, mart, rows)
@@ -106,6 +114,14 @@ BROKEN = {
                            "expect_column_values_to_not_be_null(sortering)"),
     "marts_dim_period": ("update marts.dim_period set period_slut = date '2023-12-31' where period_id = '2024-01'",
                          "expect_column_pair_values_a_to_be_greater_than_b(period_slut, period_start)"),
+    "marts_stegforflyttning": ("update marts.stegforflyttning set steg_slut = 5 where insats_id = 'I1'",
+                               "expect_column_values_to_be_between(steg_slut)"),
+    "marts_forsorjning_overgang": ("update marts.forsorjning_overgang set antal = -1 where insats_id = 'I2'",
+                                   "expect_column_values_to_be_between(antal)"),
+    "marts_uppfoljning_finsam": ("update marts.uppfoljning_finsam set deltagare_totalt = 3 where insats_id = 'I1'",
+                                 "expect_column_values_to_be_between(deltagare_avvikelse)"),
+    "marts_jamforelse": ("update marts.jamforelse set rang = 0 where forbund = 'F2'",
+                         "expect_column_values_to_be_between(rang)"),
 }
 SUITES = {ms.suite: ms for ms in mart_suites()}
 

@@ -17,6 +17,9 @@ normalised as (
         cast(arsplatser as double) as arsplatser,
         cast(coalesce(provotid_dagar, 90) as integer) as provotid_dagar,
         {{ normalise_code_list('malutfall', 'utfall') }} as malutfall_angivet,
+        cast(budgeterat_antal_deltagare as integer) as budgeterat_antal_deltagare,
+        nullif(trim(inriktning), '') as inriktning,
+        nullif(trim(malgrupp), '') as malgrupp,
         _source_file
     from source
 ),
@@ -40,6 +43,11 @@ final as (
                 then cast(['arbete', 'studier', 'arbetslivsinriktad_rehab'] as varchar[])
             else malutfall_angivet
         end as malutfall,
+
+        -- the yearly registration's descriptors (optional columns; null when not given)
+        budgeterat_antal_deltagare,
+        inriktning,
+        malgrupp,
 
         -- lineage
         _source_file
