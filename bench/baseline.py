@@ -490,6 +490,7 @@ select
     count_if(ep.t <= p.p1a and ep.till_resultat and ep.utfall = 'sjukdom') as till_sjukdom,
     count_if(ep.t <= p.p1a and ep.till_resultat and ep.utfall = 'ovrigt') as till_ovrigt,
     count_if(ep.t <= p.p1a and ep.i_mal) as i_mal,
+    sum(case when ep.t <= p.p1a and ep.i_mal then ep.dagar else 0 end) as summa_dagar_i_mal,
     sum(case when ep.t <= p.p1a and ep.i_mal then ep.dagar / 30.4375 else 0 end) as summa_manader_i_mal,
     -- stegförflyttning over avslutade till resultat with a step at start and at end
     count_if(ep.t <= p.p1a and ep.till_resultat and ep.steg_start is not null and ep.steg_slut is not null) as steg_matta,
@@ -557,6 +558,7 @@ select
     coalesce(s.till_ovrigt, 0)::bigint as till_ovrigt,
     coalesce(s.i_mal, 0)::bigint as i_mal,
     (s.i_mal / nullif(s.avslutade_till_resultat, 0))::double as andel_i_mal,
+    coalesce(s.summa_dagar_i_mal, 0)::bigint as summa_dagar_i_mal,
     coalesce(s.summa_manader_i_mal, 0)::double as summa_manader_i_mal,
     (s.summa_manader_i_mal / nullif(s.i_mal, 0))::double as genomstromningstid_man,
     coalesce(s.steg_matta, 0)::bigint as steg_matta,

@@ -47,7 +47,8 @@ belaggning as (
         kapacitet.period_typ,
         kapacitet.period_id,
         sum(dagar.deltagardagar) as deltagardagar,
-        sum(kapacitet.arsplatser * kapacitet.dagar_i_period) as platsdagar
+        -- as exact decimals: a sum of doubles depends on the order DuckDB's threads add them in
+        sum((kapacitet.arsplatser * kapacitet.dagar_i_period)::decimal(18, 4)) as platsdagar
     from kapacitet
     inner join (
         select forbund, insats_id, period_typ, period_id, sum(deltagardagar) as deltagardagar
@@ -68,7 +69,7 @@ utfall as (
         period_id,
         sum(i_mal) as i_mal,
         sum(avslutade_till_resultat) as avslutade_till_resultat,
-        sum(summa_manader_i_mal) as summa_manader_i_mal,
+        {{ dagar_till_manader('sum(summa_dagar_i_mal)') }} as summa_manader_i_mal,
         sum(steg_upp) as steg_upp,
         sum(steg_matta) as steg_matta
     from resultat
@@ -76,7 +77,10 @@ utfall as (
 ),
 
 kostnad as (
-    select forbund, period_typ, period_id, sum(utfall_period) as utfall_period, sum(aktiva_personer) as aktiva_personer
+    select
+        forbund, period_typ, period_id,
+        sum(utfall_period::{{ belopp_typ() }}) as utfall_period,
+        sum(aktiva_personer) as aktiva_personer
     from enhetskostnad
     group by all
 ),

@@ -28,6 +28,7 @@ summor as (
         count_if(utfall = 'ovrigt') as till_ovrigt,
         count_if(i_mal) as i_mal,
         -- the exact day sum in months: a sum of per-episode doubles depends on the order
+        sum(dagar_i_mal) as summa_dagar_i_mal,
         {{ dagar_till_manader('sum(dagar_i_mal)') }} as summa_manader_i_mal,
         count_if(steg_matt) as steg_matta,
         count_if(steg_upp) as steg_upp,
@@ -60,6 +61,7 @@ final as (
         -- goal
         coalesce(summor.i_mal, 0)::bigint as i_mal,
         (summor.i_mal / nullif(summor.avslutade_till_resultat, 0))::double as andel_i_mal,
+        coalesce(summor.summa_dagar_i_mal, 0)::bigint as summa_dagar_i_mal,
         coalesce(summor.summa_manader_i_mal, 0)::double as summa_manader_i_mal,
         (summor.summa_manader_i_mal / nullif(summor.i_mal, 0))::double as genomstromningstid_man,
 

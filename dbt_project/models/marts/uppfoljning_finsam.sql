@@ -61,13 +61,17 @@ rader as (
 ),
 
 pengar as (
-    select forbund, insats_id, period_id, sum(budget) as budget, sum(utfall_period) as utfall
+    -- the marts' doubles back to exact amounts before they are added: the same inputs, the same bits
+    select
+        forbund, insats_id, period_id,
+        sum(budget::{{ belopp_typ() }}) as budget,
+        sum(utfall_period::{{ belopp_typ() }}) as utfall
     from ekonomi
     group by all
 ),
 
 tilldelat as (
-    select forbund, period_id, sum(belopp) as tilldelade_medel
+    select forbund, period_id, sum(belopp::{{ belopp_typ() }}) as tilldelade_medel
     from finansiering
     group by all
 ),
