@@ -206,7 +206,7 @@ def _csv_chunks(con: duckdb.DuckDBPyConnection, mart: Mart) -> Iterator[memoryvi
     """The mart's rows as CSV, one chunk per Arrow record batch. Every non-null value is quoted,
     so PostgreSQL reads an unquoted empty field as NULL and `""` as the empty string."""
     select = sql_duckdb_select(mart)
-    reader = con.execute(select).fetch_record_batch(BATCH_ROWS)
+    reader = con.execute(select).to_arrow_reader(BATCH_ROWS)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
     for batch in reader:
         sink = pa.BufferOutputStream()
@@ -393,7 +393,7 @@ def publish_postgres(bi_path: Path, url: str) -> PostgresResult:
     except PostgresPublishError as exc:
         raise PostgresPublishError(f"PostgreSQL {target}: {exc}; {kept}") from exc
     except psycopg.Error as exc:
-        reason = str(exc).strip() or type(exc).__name__
+        reason = " ".join(str(exc).split()) or type(exc).__name__  # one line: it goes into the summary and alerts
         raise PostgresPublishError(f"PostgreSQL {target}: {type(exc).__name__}: {reason}; {kept}") from exc
 
 
