@@ -9,8 +9,8 @@ Order of work (docs/postgresql.md explains it for the database administrator):
    DuckDB's record batches, never row by row), add the primary key from the mart's key
    (`pipelines/quality/suites.yml`) and an index on (period_typ, period_id), create the
    missing roles (`finsam_<slug>` per förbund, `finsam_alla`), enable row-level security with
-   one SELECT policy per role, grant USAGE and SELECT. A failure rolls all of it back; a
-   killed connection leaves at most a `marts_new` that the next publish drops.
+   one SELECT policy per role, grant USAGE and SELECT. A failure, or a server that goes away,
+   rolls all of it back.
 2. Swap, in one short transaction with `lock_timeout`: `marts` → `marts_old`, `marts_new` →
    `marts`, drop the old tables and schema. Readers see yesterday's marts or today's, never
    half. A reader query still running on an old table holds its lock; when it outlasts the
@@ -37,9 +37,8 @@ import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from psycopg import sql
-
 import yaml
+from psycopg import sql
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +62,14 @@ SWAP_LOCK_TIMEOUT = "5s"
 SWAP_ATTEMPTS = 6
 SWAP_RETRY_PAUSE_S = 5.0
 CONNECT_TIMEOUT_S = 15
+# Two installations pointed at one database must not interleave their loads and swaps: the
+# publish holds this session-level advisory lock (per database) from connect to close.
+PUBLISH_LOCK_KEY = "finsam publish marts"
 MAINTENANCE_WORK_MEM = "256MB"
 
 # DuckDB type (as information_schema.columns names it) -> PostgreSQL type. Each one round-trips:
-# the value read back from PostgreSQL equals the one in bi.duckdb, with the same Python type.
+# the value read back from PostgreSQL equals the one in bi.duckdb, with the same Python type
+# (except HUGEINT and UBIGINT, which have no PostgreSQL integer wide enough: Decimal, not int).
 PG_TYPES = {
     "VARCHAR": "text",
     "BOOLEAN": "boolean",
@@ -416,7 +419,10 @@ def _publish(bi_path: Path, url: str, target: str) -> PostgresResult:
         roles = forbund_roles(forbund)
         comment = f"finsam marts from {bi_path.name}, published {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
         started = time.perf_counter()
-        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="finsam publish") as conn:
+        # autocommit: each conn.transaction() below is then one real transaction, committed at its end
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="finsam publish", autocommit=True) as conn:
+            if not conn.execute("select pg_try_advisory_lock(hashtext(%s))", [PUBLISH_LOCK_KEY]).fetchone()[0]:
+                raise PostgresPublishError("another publish to this database is running (advisory lock held)")
             tables, created = _load(conn, duck, marts, roles, comment)
             loaded = time.perf_counter()
             try:

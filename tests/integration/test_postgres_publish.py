@@ -340,3 +340,14 @@ def test_a_view_someone_built_on_the_marts_is_not_dropped_silently(tmp_path, pos
     assert postgres_cluster.sql("select count(*) from analys.egen", dbname=dbname) == [(2,)]
     with psycopg.connect(postgres_url) as con:
         assert _rows(con, "select nspname from pg_namespace where nspname like 'marts%'") == [("marts",)]
+
+
+def test_two_publishes_to_one_database_never_interleave(tmp_path, postgres_url):
+    publish_postgres(_bi(tmp_path / "bi.duckdb", 1, ["A"]), postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as other:  # another installation's publish, mid-way
+        other.execute("select pg_advisory_lock(hashtext(%s))", [pg_publish.PUBLISH_LOCK_KEY])
+        with pytest.raises(PostgresPublishError, match="another publish to this database is running"):
+            publish_postgres(_bi(tmp_path / "bi.duckdb", 2, ["A"]), postgres_url)
+    assert _generation(postgres_url) == (1, 10)
+    publish_postgres(_bi(tmp_path / "bi.duckdb", 2, ["A"]), postgres_url)
+    assert _generation(postgres_url) == (2, 20)
