@@ -258,7 +258,9 @@ def _create_and_load(cur: psycopg.Cursor, duck: duckdb.DuckDBPyConnection, mart:
         sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in mart.columns
     )
     cur.execute(sql.SQL("create table {} ({})").format(table, columns))
-    copy_sql = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+    # FREEZE: the table is new in this transaction, so its rows can be written frozen and
+    # all-visible: readers never pay for setting hint bits, and no vacuum has to visit them.
+    copy_sql = sql.SQL("copy {} ({}) from stdin (format csv, freeze true)").format(
         table, sql.SQL(", ").join(map(sql.Identifier, mart.column_names))
     )
     with cur.copy(copy_sql) as copy:

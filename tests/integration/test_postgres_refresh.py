@@ -15,7 +15,7 @@ import subprocess
 import dagster as dg
 import duckdb
 import psycopg
-from cli_refresh import refresh_command, refresh_env
+from cli_refresh import AS_OF, refresh_command, refresh_env
 
 from pipelines import settings as settings_module
 from pipelines.ops.pg_cluster import free_port
@@ -49,6 +49,7 @@ def test_refresh_publishes_to_postgresql_and_a_failed_load_is_published_again(pu
     # The server is gone: only the PostgreSQL step, in process, as the refresh runs it.
     dead = f"postgresql://finsam:hemligt-losenord@127.0.0.1:{free_port()}/finsam"
     monkeypatch.setenv(settings_module.ENV_DATA_DIR, str(data))
+    monkeypatch.setenv(settings_module.ENV_AS_OF, AS_OF)
     monkeypatch.setenv(settings_module.ENV_POSTGRES_URL, dead)
     bi_before = (data / "bi.duckdb").stat().st_ino
     result = dg.materialize([postgres_marts], raise_on_error=False)
