@@ -8,9 +8,10 @@ The marts are a function of
 - the versions of DuckDB, dbt-core and dbt-duckdb.
 Their SHA-256 is the fingerprint. Publish writes it to `<data dir>/published_inputs.json`
 after the swap (and, with FINSAM_POSTGRES_URL, which PostgreSQL database got the same marts:
-a publish whose PostgreSQL load failed is not "unchanged", so the next refresh publishes again). The next refresh still ingests (that is how it learns whether a file is new),
-but when the fingerprint equals the published one and bi.duckdb is there, the dbt asset
-yields nothing: dbt, the mart checks, publish, docs and reports are skipped, and bi.duckdb,
+a publish whose PostgreSQL load failed is not "unchanged", so the next refresh publishes
+again). The next refresh still ingests (that is how it learns whether a file is new), but
+when the fingerprint equals the published one and bi.duckdb is there, the dbt asset yields
+nothing: dbt, the mart checks, publish, docs and reports are skipped, and bi.duckdb,
 the Parquet copies and the reports stay as they are (they are what these inputs give).
 `finsam refresh --force` (FINSAM_FORCE_REBUILD=1) rebuilds regardless.
 
