@@ -848,8 +848,6 @@ def summarise(results: list[dict]) -> dict:
             add(f"dashboard queries, worst p95 ({tag})", p95, TARGETS["dashboard_p95_ms"], p95 <= TARGETS["dashboard_p95_ms"], "ms")
         pg = r.get("postgres") or {}
         if "load_s" in pg:
-            add(f"PostgreSQL load of all marts ({tag})", pg["load_s"], TARGETS["postgres_load_s_at_1x"],
-                pg["load_s"] <= TARGETS["postgres_load_s_at_1x"], "s")
             p95 = max(v["p95_ms"] for v in pg["dashboard"].values())
             add(f"PostgreSQL dashboard queries, worst p95 ({tag})", p95, TARGETS["postgres_dashboard_p95_ms"],
                 p95 <= TARGETS["postgres_dashboard_p95_ms"], "ms")
@@ -860,6 +858,10 @@ def summarise(results: list[dict]) -> dict:
     full = without_reports(big)
     add(f"full refresh wall excl. report step ({tag})", round(full, 1), TARGETS["full_refresh_wall_s_at_1x"],
         full <= TARGETS["full_refresh_wall_s_at_1x"], "s")
+    pg = big.get("postgres") or {}
+    if "load_s" in pg:  # the target is for national scale, like the full refresh's wall time
+        add(f"PostgreSQL load of all marts ({big['national_multiplier']:g}x)", pg["load_s"], TARGETS["postgres_load_s_at_1x"],
+            pg["load_s"] <= TARGETS["postgres_load_s_at_1x"], "s")
     rep = big.get("reports", {})
     if rep.get("step_s") is not None:
         add(f"reports rendered {rep['reports_written']}, report step wall ({tag})", rep["step_s"], TARGETS["reports_wall_s_at_1x"],
