@@ -159,8 +159,24 @@ def get_settings() -> Settings:
         alert_webhook_url=(os.environ.get(ENV_ALERT_WEBHOOK_URL) or "").strip() or None,
         force_rebuild=(os.environ.get(ENV_FORCE_REBUILD) or "").strip().lower() in {"1", "true", "yes"},
         duckdb_memory_limit=(os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or "").strip() or "2500MB",
-        postgres_url=(os.environ.get(ENV_POSTGRES_URL) or "").strip() or None,
+        postgres_url=_postgres_url(),
     )
+
+
+def _postgres_url() -> str | None:
+    url = (os.environ.get(ENV_POSTGRES_URL) or "").strip() or None
+    if url is None:
+        return None
+    from psycopg.conninfo import conninfo_to_dict  # only when set: most installations have none
+
+    try:
+        conninfo_to_dict(url)
+    except Exception:  # psycopg's message repeats the string, which may hold a password
+        raise SettingsError(
+            f"{ENV_POSTGRES_URL} must be a PostgreSQL connection URL, e.g. "
+            "postgresql://finsam@db.example.se:5432/finsam (see docs/postgresql.md)"
+        ) from None
+    return url
 
 
 def warn_if_demo_key(settings: Settings) -> None:
