@@ -56,6 +56,10 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
     kinds={"postgres"},
     owners=["team:data"],
     output_required=False,  # nothing to do, and no materialisation, without FINSAM_POSTGRES_URL
+    # Retries only a DuckDB lock conflict on bi.duckdb, as every publishing step; a PostgreSQL
+    # error fails at once with its reason (the next refresh publishes again).
+    retry_policy=WAREHOUSE_RETRY_POLICY,
+    required_resource_keys={"refresh_lock"},  # ops: also when materialised alone from the UI
     description=(
         "Schema marts in the PostgreSQL database of FINSAM_POSTGRES_URL (when set): the tables of "
         "bi.duckdb, swapped in whole, with a role per förbund and row-level security (docs/postgresql.md)."
@@ -72,7 +76,8 @@ def postgres_marts(context: dg.AssetExecutionContext):
     if not settings.postgres_url:
         context.log.info("FINSAM_POSTGRES_URL is not set: marts are published to bi.duckdb only")
         return
-    result = publish_postgres(settings.bi_path, settings.postgres_url)
+    with retry_only_transient():
+        result = publish_postgres(settings.bi_path, settings.postgres_url)
     record = last_published(settings)
     if record is not None:
         record_postgres_published(settings, result.target, record["fingerprint"])

@@ -18,6 +18,7 @@ import psycopg
 from cli_refresh import AS_OF, refresh_command, refresh_env
 
 from pipelines import settings as settings_module
+from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.pg_cluster import free_port
 from pipelines.publish.assets import postgres_marts
 from pipelines.transform.inputs import nothing_to_refresh
@@ -52,7 +53,7 @@ def test_refresh_publishes_to_postgresql_and_a_failed_load_is_published_again(pu
     monkeypatch.setenv(settings_module.ENV_AS_OF, AS_OF)
     monkeypatch.setenv(settings_module.ENV_POSTGRES_URL, dead)
     bi_before = (data / "bi.duckdb").stat().st_ino
-    result = dg.materialize([postgres_marts], raise_on_error=False)
+    result = dg.materialize([postgres_marts], resources={"refresh_lock": RefreshLockResource(timeout_seconds=0)}, raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).event_specific_data.error.to_string()
     assert "PostgresPublishError: PostgreSQL 127.0.0.1:" in failure and "as it was before this publish" in failure
