@@ -9,7 +9,7 @@ LANDING_DIR ?= $(DATA_DIR)/landing
 UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.lock)
 DBT_INPUTS := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: setup run test ui lock clean chromium
+.PHONY: setup run test ui lock clean chromium postgresql
 
 ## setup: create .venv and install the pinned project (a no-op in seconds when nothing changed)
 setup: $(STAMP) dbt_project/target/manifest.json
@@ -35,8 +35,9 @@ run: setup
 	fi
 	@$(VENV)/bin/finsam refresh --data-dir $(DATA_DIR) --landing $(LANDING_DIR)
 
-## test: setup (plus headless Chromium for the report screenshot test), then the whole test suite
-test: setup chromium
+## test: setup (plus headless Chromium for the report screenshot test and the PostgreSQL server
+## for the PostgreSQL publish tests), then the whole test suite
+test: setup chromium postgresql
 	@$(VENV)/bin/python -m pytest -q
 
 ## chromium: Debian's headless browser, used by the report's screenshot test
@@ -45,6 +46,14 @@ chromium:
 		echo "setup: installing Debian's chromium for the report screenshot test"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "setup: could not install chromium (not root / no apt?): the screenshot test will say so"; }
+
+## postgresql: Debian's server binaries; the tests start a throwaway cluster of their own on a free
+## port of 127.0.0.1 (pipelines/ops/pg_cluster.py) and never touch a running server
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "setup: installing Debian's postgresql for the PostgreSQL publish tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+		|| echo "setup: could not install postgresql (not root / no apt?): the PostgreSQL tests will say so"; }
 
 ## ui: Dagster's webserver and daemon on http://127.0.0.1:3000 with the same instance as the CLI
 ui: setup

@@ -16,6 +16,9 @@ run measures 0.25x and 1x of it, on one machine, in one go. Per size:
    numeric tolerance 1e-9 (relative above 1, absolute below);
 6. p50/p95 of five dashboard queries on bi.duckdb (read-only connection, 50 repetitions each,
    after one unmeasured warm-up run);
+   PostgreSQL: on a throwaway local server (pipelines/ops/pg_cluster.py) the publish of every
+   mart (COPY, keys, indexes, roles, policies, swap) and the same five queries as a login
+   granted finsam_alla (docs/postgresql.md); skipped, and said so, without the server binaries;
 7. reports: the full refresh runs exactly as `finsam refresh`, so its report step renders
    every report the refresh writes (all of them, timed, nothing extrapolated): the step's wall
    time from the event log, the number of reports written, the median / p95 / max time per
@@ -71,6 +74,8 @@ TARGETS = {
     "peak_rss_gib": 4.0,
     "dashboard_p95_ms": 50.0,
     "nightly_refresh_wall_s": 60.0,
+    "postgres_load_s_at_1x": 60.0,
+    "postgres_dashboard_p95_ms": 50.0,
 }
 
 KEYS = {
@@ -622,10 +627,8 @@ def compare(bi_path: Path, base_path: Path, tol: float = 1e-9) -> dict:
 # dashboard queries
 
 
-def dashboard(bi_path: Path, reps: int) -> dict:
-    import duckdb
-
-    con = duckdb.connect(str(bi_path), read_only=True)
+def dashboard_params(con) -> dict:
+    """The förbund with the most activity, the latest complete year and half-year (from bi.duckdb)."""
     forbund = con.execute(
         "select forbund from marts.genomflode group by forbund order by sum(aktiva) desc, forbund limit 1"
     ).fetchone()[0]
@@ -635,47 +638,61 @@ def dashboard(bi_path: Path, reps: int) -> dict:
     halvar = con.execute(
         "select max(period_id) from marts.dim_period where period_typ = 'halvar' and is_complete"
     ).fetchone()[0]
-    queries = {
+    return {"forbund": forbund, "ar": year, "halvar": halvar}
+
+
+def dashboard_queries(p: dict, postgres: bool = False) -> dict:
+    """The five dashboard queries, in DuckDB's dialect or PostgreSQL's (placeholders, no GROUP BY
+    ALL, and a ratio of sums in floating point rather than PostgreSQL's integer division)."""
+    ph = "%s" if postgres else "?"
+    fl = "::double precision" if postgres else ""
+    return {
         "genomflode_forbund_per_manad": (
             "select period_id, sum(inskrivna_vid_periodstart), sum(nyinskrivna), sum(avslutade), "
             "sum(inskrivna_vid_periodslut), sum(deltagardagar) from marts.genomflode "
-            "where forbund = ? and period_typ = 'manad' group by period_id order by period_id",
-            [forbund],
+            f"where forbund = {ph} and period_typ = 'manad' group by period_id order by period_id",
+            [p["forbund"]],
         ),
         "resultat_per_insats_ar": (
             "select forbund, insats_id, sum(avslutade_till_resultat), sum(i_mal), "
-            "sum(i_mal) / nullif(sum(avslutade_till_resultat), 0), sum(summa_manader_i_mal) / nullif(sum(i_mal), 0) "
-            "from marts.resultat where period_typ = 'ar' and period_id = ? group by all order by all",
-            [year],
+            f"sum(i_mal){fl} / nullif(sum(avslutade_till_resultat), 0), sum(summa_manader_i_mal){fl} / nullif(sum(i_mal), 0) "
+            f"from marts.resultat where period_typ = 'ar' and period_id = {ph} group by "
+            + ("1, 2 order by 1, 2" if postgres else "all order by all"),
+            [p["ar"]],
         ),
         "ekonomi_per_kostnadsslag_ar": (
-            "select kostnadsslag, sum(budget), sum(ackumulerat), sum(aterstar), sum(ackumulerat) / nullif(sum(budget), 0) "
-            "from marts.ekonomi where period_typ = 'ar' and period_id = ? group by kostnadsslag order by kostnadsslag",
-            [year],
+            f"select kostnadsslag, sum(budget), sum(ackumulerat), sum(aterstar), sum(ackumulerat){fl} / nullif(sum(budget), 0) "
+            f"from marts.ekonomi where period_typ = 'ar' and period_id = {ph} group by kostnadsslag order by kostnadsslag",
+            [p["ar"]],
         ),
         "fordelning_aldersgrupp_halvar": (
             # fordelning is sparse: the categories nobody has come from dim_kategori, as in BI
             "select k.kategori, kon.kon, coalesce(sum(f.antal), 0) from marts.dim_kategori k "
             "cross join (values ('Kvinna'), ('Man'), ('Okänt')) kon(kon) "
             "left join marts.fordelning f on f.dimension = k.dimension and f.kategori = k.kategori and f.kon = kon.kon "
-            "and f.period_typ = 'halvar' and f.period_id = ? "
-            "where k.dimension = 'aldersgrupp' group by all order by all",
-            [halvar],
+            f"and f.period_typ = 'halvar' and f.period_id = {ph} "
+            "where k.dimension = 'aldersgrupp' group by "
+            + ("1, 2 order by 1, 2" if postgres else "all order by all"),
+            [p["halvar"]],
         ),
         "aktivitet_per_aktivitet_ar": (
-            "select aktivitet, sum(avslutade_aktiviteter), sum(fullfoljda), "
-            "sum(fullfoljda) / nullif(sum(fullfoljda) + sum(avbrutna), 0), sum(narvarotimmar) / nullif(sum(planerade_timmar), 0) "
-            "from marts.aktivitet where period_typ = 'ar' and period_id = ? group by aktivitet order by aktivitet",
-            [year],
+            f"select aktivitet, sum(avslutade_aktiviteter), sum(fullfoljda), "
+            f"sum(fullfoljda){fl} / nullif(sum(fullfoljda) + sum(avbrutna), 0), sum(narvarotimmar){fl} / nullif(sum(planerade_timmar), 0) "
+            f"from marts.aktivitet where period_typ = 'ar' and period_id = {ph} group by aktivitet order by aktivitet",
+            [p["ar"]],
         ),
     }
-    out = {"params": {"forbund": forbund, "ar": year, "halvar": halvar}, "reps": reps}
+
+
+def time_queries(run, queries: dict, reps: int) -> dict:
+    """p50/p95/max of each query over `reps` runs after one unmeasured warm-up; run(sql, params) -> rows."""
+    out = {}
     for name, (sql, params) in queries.items():
-        con.execute(sql, params).fetchall()  # warm-up, not measured
+        run(sql, params)  # warm-up, not measured
         ts = []
         for _ in range(reps):
             t = time.perf_counter()
-            rows = con.execute(sql, params).fetchall()
+            rows = run(sql, params)
             ts.append((time.perf_counter() - t) * 1000)
         ts.sort()
         out[name] = {
@@ -684,8 +701,58 @@ def dashboard(bi_path: Path, reps: int) -> dict:
             "max_ms": round(ts[-1], 2),
             "rows": len(rows),
         }
+    return out
+
+
+def dashboard(bi_path: Path, reps: int) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(bi_path), read_only=True)
+    params = dashboard_params(con)
+    out = {"params": params, "reps": reps}
+    out.update(time_queries(lambda sql, p: con.execute(sql, p).fetchall(), dashboard_queries(params), reps))
     con.close()
     return out
+
+
+def postgres_serving(bi_path: Path, reps: int) -> dict:
+    """The PostgreSQL publish on a throwaway local server (pipelines/ops/pg_cluster.py, durable
+    settings): the load of every mart (COPY, keys, indexes, policies, swap), then the dashboard
+    queries as a login granted finsam_alla (row-level security applies, as for any reader)."""
+    import duckdb
+    import psycopg
+
+    from pipelines.ops.pg_cluster import NoPostgres, throwaway_cluster
+    from pipelines.publish.postgres import ALL_ROLE, publish_postgres
+
+    with duckdb.connect(str(bi_path), read_only=True) as con:
+        params = dashboard_params(con)
+    try:
+        cluster_cm = throwaway_cluster(durable=True)
+        cluster = cluster_cm.__enter__()
+    except NoPostgres as exc:
+        return {"skipped": str(exc)}
+    try:
+        url = cluster.create_writer()
+        t = time.perf_counter()
+        result = publish_postgres(bi_path, url)
+        out = {
+            "load_s": round(time.perf_counter() - t, 2),
+            "copy_index_secure_s": result.load_s,
+            "swap_s": result.swap_s,
+            "rows": sum(result.tables.values()),
+            "server": cluster.sql("show server_version")[0][0],
+            "params": params,
+            "reps": reps,
+        }
+        cluster.sql(f"create role bench_reader login in role {ALL_ROLE}")
+        with psycopg.connect(cluster.url("bench_reader", "finsam"), autocommit=True) as con:
+            out["dashboard"] = time_queries(
+                lambda sql, p: con.execute(sql, p).fetchall(), dashboard_queries(params, postgres=True), reps
+            )
+        return out
+    finally:
+        cluster_cm.__exit__(None, None, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -737,6 +804,10 @@ def bench_one(mult: float, args) -> dict:
         res["equality"] = compare(bi, base_db)
         print("  dashboard queries ...", flush=True)
         res["dashboard"] = dashboard(bi, args.reps)
+    if bi.exists() and args.postgres:
+        print("  PostgreSQL: load of the marts, dashboard queries ...", flush=True)
+        res["postgres"] = postgres_serving(bi, args.reps)
+        print(f"    {res['postgres'].get('load_s', res['postgres'].get('skipped'))}", flush=True)
     rep = res["full_refresh"].get("reports")
     if rep:
         res["reports"] = rep
@@ -775,6 +846,11 @@ def summarise(results: list[dict]) -> dict:
         if "dashboard" in r:
             p95 = max(v["p95_ms"] for k, v in r["dashboard"].items() if isinstance(v, dict) and "p95_ms" in v)
             add(f"dashboard queries, worst p95 ({tag})", p95, TARGETS["dashboard_p95_ms"], p95 <= TARGETS["dashboard_p95_ms"], "ms")
+        pg = r.get("postgres") or {}
+        if "load_s" in pg:
+            p95 = max(v["p95_ms"] for v in pg["dashboard"].values())
+            add(f"PostgreSQL dashboard queries, worst p95 ({tag})", p95, TARGETS["postgres_dashboard_p95_ms"],
+                p95 <= TARGETS["postgres_dashboard_p95_ms"], "ms")
         if "equality" in r:
             eq = all(v["equal"] for v in r["equality"].values())
             add(f"baseline == pipeline marts ({tag})", eq, True, eq)
@@ -782,6 +858,10 @@ def summarise(results: list[dict]) -> dict:
     full = without_reports(big)
     add(f"full refresh wall excl. report step ({tag})", round(full, 1), TARGETS["full_refresh_wall_s_at_1x"],
         full <= TARGETS["full_refresh_wall_s_at_1x"], "s")
+    pg = big.get("postgres") or {}
+    if "load_s" in pg:  # the target is for national scale, like the full refresh's wall time
+        add(f"PostgreSQL load of all marts ({big['national_multiplier']:g}x)", pg["load_s"], TARGETS["postgres_load_s_at_1x"],
+            pg["load_s"] <= TARGETS["postgres_load_s_at_1x"], "s")
     rep = big.get("reports", {})
     if rep.get("step_s") is not None:
         add(f"reports rendered {rep['reports_written']}, report step wall ({tag})", rep["step_s"], TARGETS["reports_wall_s_at_1x"],
@@ -853,6 +933,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--reports", choices=("full", "none"), default="full",
                     help="full: the refresh renders every report, timed (default); none: its report step renders nothing")
+    ap.add_argument("--no-postgres", dest="postgres", action="store_false",
+                    help="skip the PostgreSQL publish measurement (it runs when the server binaries are installed)")
     ap.add_argument("--out", type=Path, help="results JSON (default bench/results/<date>-<host>.json)")
     ap.add_argument("--tree", choices=("snapshot", "head", "keep", "live"), default="snapshot",
                     help="measure a snapshot of the working tree taken at start (default), of the committed HEAD, "

@@ -14,7 +14,7 @@ from pipelines.ops import (
     refresh_failure_alert,
     refresh_lock_watchdog,
 )
-from pipelines.publish.assets import build_publish_asset
+from pipelines.publish.assets import build_publish_asset, postgres_marts
 from pipelines.quality.checks import build_quality_checks
 from pipelines.report.assets import rapporter
 from pipelines.transform.assets import dbt_resource, finsam_dbt_assets
@@ -40,7 +40,7 @@ nightly_schedule, landing_sensor = build_automation(refresh_job)
 defs = dg.Definitions(
     # apply_ops_specs adds owners, the marts' freshness policy and raw column schemas, so the UI shows them.
     assets=apply_ops_specs(
-        [*ingest_assets, finsam_dbt_assets, publish_asset, rapporter, uppfoljning_finsam_workbooks, docs_asset]
+        [*ingest_assets, finsam_dbt_assets, publish_asset, postgres_marts, rapporter, uppfoljning_finsam_workbooks, docs_asset]
     ),
     asset_checks=quality_checks,
     jobs=[refresh_job],

@@ -31,6 +31,8 @@ class RefreshOutcome:
     quality: QualitySummary | None = None  # checks ran/passed/warned/failed, data docs
     # Inputs as at the last publish (pipelines/transform/inputs.py): when it was, if nothing was rebuilt.
     unchanged_since: str | None = None
+    # host:port/db whose schema marts this run replaced (FINSAM_POSTGRES_URL), if it did
+    postgres_target: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -82,6 +84,8 @@ class RefreshOutcome:
         echo("Files:")
         echo(f"  warehouse  {s.warehouse_path}")
         echo(f"  BI         {s.bi_path}  (open read-only)  ·  Parquet {s.bi_parquet_dir}/")
+        if self.postgres_target:
+            echo(f"  PostgreSQL {self.postgres_target}  schema marts, one role per förbund (docs/postgresql.md)")
         echo(f"  quarantine {s.quarantine_dir}")
         if (s.docs_dir / "dbt" / "index.html").exists():  # only after a publish has written it
             echo(f"  dbt docs   {s.docs_dir / 'dbt' / 'index.html'}")
@@ -149,7 +153,7 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
 
     from pipelines.definitions import defs
     from pipelines.ops.alerts import step_failure_text
-    from pipelines.publish.assets import PUBLISH_KEY
+    from pipelines.publish.assets import POSTGRES_KEY, PUBLISH_KEY
     from pipelines.export.assets import uppfoljning_finsam_workbooks
     from pipelines.report.assets import rapporter
     from pipelines.transform.inputs import last_published
@@ -174,6 +178,8 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
     if result.success and not published and (record := last_published(s)):  # the dbt step found nothing new
         outcome.unchanged_since = record["published_at"]
     for e in result.all_events:
+        if e.is_step_materialization and e.asset_key == POSTGRES_KEY:
+            outcome.postgres_target = e.event_specific_data.materialization.metadata["target"].value
         if e.is_step_materialization and e.asset_key in rapporter.keys:
             listed = e.event_specific_data.materialization.metadata["reports"].value
             outcome.reports = [s.reports_dir / p for p in listed]

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,7 @@ ENV_LOCK_TIMEOUT = "FINSAM_LOCK_TIMEOUT"
 ENV_ALERT_WEBHOOK_URL = "FINSAM_ALERT_WEBHOOK_URL"
 ENV_FORCE_REBUILD = "FINSAM_FORCE_REBUILD"
 ENV_DUCKDB_MEMORY_LIMIT = "FINSAM_DUCKDB_MEMORY_LIMIT"
+ENV_POSTGRES_URL = "FINSAM_POSTGRES_URL"
 
 log = logging.getLogger(__name__)
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -62,6 +63,10 @@ class Settings:
     # DuckDB's memory limit in the dbt build (profiles.yml); beyond it DuckDB spills to disk. With
     # 2.5 GB the dbt process stays near 3.1 GB at 1x national (3.5 GB with 3 GB), equally fast.
     duckdb_memory_limit: str = "2500MB"
+    # The publish writer's PostgreSQL connection (libpq URL or key=value string). When set, each
+    # publish also replaces schema marts there (pipelines/publish/postgres.py); never logged,
+    # since it may hold a password.
+    postgres_url: str | None = field(default=None, repr=False)
 
     @property
     def warehouse_path(self) -> Path:
@@ -154,7 +159,24 @@ def get_settings() -> Settings:
         alert_webhook_url=(os.environ.get(ENV_ALERT_WEBHOOK_URL) or "").strip() or None,
         force_rebuild=(os.environ.get(ENV_FORCE_REBUILD) or "").strip().lower() in {"1", "true", "yes"},
         duckdb_memory_limit=(os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or "").strip() or "2500MB",
+        postgres_url=_postgres_url(),
     )
+
+
+def _postgres_url() -> str | None:
+    url = (os.environ.get(ENV_POSTGRES_URL) or "").strip() or None
+    if url is None:
+        return None
+    from psycopg.conninfo import conninfo_to_dict  # only when set: most installations have none
+
+    try:
+        conninfo_to_dict(url)
+    except Exception:  # psycopg's message repeats the string, which may hold a password
+        raise SettingsError(
+            f"{ENV_POSTGRES_URL} must be a PostgreSQL connection URL, e.g. "
+            "postgresql://finsam@db.example.se:5432/finsam (see docs/postgresql.md)"
+        ) from None
+    return url
 
 
 def warn_if_demo_key(settings: Settings) -> None:

@@ -9,9 +9,10 @@ import dagster as dg
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
 from pipelines.settings import get_settings
-from pipelines.transform.inputs import inputs_fingerprint, record_published
+from pipelines.transform.inputs import inputs_fingerprint, last_published, record_published, record_postgres_published
 
 PUBLISH_KEY = dg.AssetKey(["publish", "bi_duckdb"])
+POSTGRES_KEY = dg.AssetKey(["publish", "postgres"])
 
 
 def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -46,3 +47,53 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         )
 
     return bi_duckdb
+
+
+@dg.asset(
+    key=POSTGRES_KEY,
+    deps=[PUBLISH_KEY],
+    group_name="publish",
+    kinds={"postgres"},
+    owners=["team:data"],
+    output_required=False,  # nothing to do, and no materialisation, without FINSAM_POSTGRES_URL
+    # Retries only a DuckDB lock conflict on bi.duckdb, as every publishing step; a PostgreSQL
+    # error fails at once with its reason (the next refresh publishes again).
+    retry_policy=WAREHOUSE_RETRY_POLICY,
+    required_resource_keys={"refresh_lock"},  # ops: also when materialised alone from the UI
+    description=(
+        "Schema marts in the PostgreSQL database of FINSAM_POSTGRES_URL (when set): the tables of "
+        "bi.duckdb, swapped in whole, with a role per förbund and row-level security (docs/postgresql.md)."
+    ),
+)
+def postgres_marts(context: dg.AssetExecutionContext):
+    # After bi.duckdb: it loads from the file just published, so PostgreSQL gets the very same
+    # rows, and a PostgreSQL that is down or refuses the load fails only this step. bi.duckdb,
+    # its Parquet copies and the reports are published as without PostgreSQL; the run fails
+    # (exit 1, the reason in the summary) and PostgreSQL keeps yesterday's marts.
+    from pipelines.publish.postgres import publish_postgres
+
+    settings = get_settings()
+    if not settings.postgres_url:
+        context.log.info("FINSAM_POSTGRES_URL is not set: marts are published to bi.duckdb only")
+        return
+    with retry_only_transient():
+        result = publish_postgres(settings.bi_path, settings.postgres_url)
+    record = last_published(settings)
+    if record is not None:
+        record_postgres_published(settings, result.target, record["fingerprint"])
+    context.log.info(
+        f"PostgreSQL {result.target}: schema marts replaced ({sum(result.tables.values())} rows in "
+        f"{len(result.tables)} tables, load {result.load_s} s, swap {result.swap_s} s)"
+    )
+    for role in result.created_roles:
+        context.log.info(f"created role {role}")
+    yield dg.MaterializeResult(
+        metadata={
+            "target": dg.MetadataValue.text(result.target),
+            "tables": dg.MetadataValue.json(result.tables),
+            "roles": dg.MetadataValue.json(sorted(result.roles.values())),
+            "load_s": dg.MetadataValue.float(result.load_s),
+            "swap_s": dg.MetadataValue.float(result.swap_s),
+            "dagster/row_count": dg.MetadataValue.int(sum(result.tables.values())),
+        }
+    )

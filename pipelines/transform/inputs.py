@@ -7,9 +7,11 @@ The marts are a function of
   rules that gate publish (expectations/, pipelines/quality/);
 - the versions of DuckDB, dbt-core and dbt-duckdb.
 Their SHA-256 is the fingerprint. Publish writes it to `<data dir>/published_inputs.json`
-after the swap. The next refresh still ingests (that is how it learns whether a file is new),
-but when the fingerprint equals the published one and bi.duckdb is there, the dbt asset
-yields nothing: dbt, the mart checks, publish, docs and reports are skipped, and bi.duckdb,
+after the swap (and, with FINSAM_POSTGRES_URL, which PostgreSQL database got the same marts:
+a publish whose PostgreSQL load failed is not "unchanged", so the next refresh publishes
+again). The next refresh still ingests (that is how it learns whether a file is new), but
+when the fingerprint equals the published one and bi.duckdb is there, the dbt asset yields
+nothing: dbt, the mart checks, publish, docs and reports are skipped, and bi.duckdb,
 the Parquet copies and the reports stay as they are (they are what these inputs give).
 `finsam refresh --force` (FINSAM_FORCE_REBUILD=1) rebuilds regardless.
 
@@ -107,6 +109,26 @@ def record_published(settings: Settings, fingerprint: str, published_at: str) ->
     tmp.replace(path)
 
 
+def record_postgres_published(settings: Settings, target: str, fingerprint: str) -> None:
+    """After the PostgreSQL publish: which database has the marts of which inputs."""
+    record = last_published(settings) or {}
+    record["postgres"] = {"target": target, "fingerprint": fingerprint}
+    path = published_inputs_path(settings)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    tmp.replace(path)
+
+
+def postgres_behind(settings: Settings, record: dict) -> bool:
+    """FINSAM_POSTGRES_URL is set and its database lacks the marts of this publish (its load
+    failed, or the URL names another database): a refresh must publish again."""
+    if not settings.postgres_url:
+        return False
+    from pipelines.publish.postgres import target_of
+
+    return record.get("postgres") != {"target": target_of(settings.postgres_url), "fingerprint": record.get("fingerprint")}
+
+
 def last_published(settings: Settings) -> dict | None:
     try:
         return json.loads(published_inputs_path(settings).read_text(encoding="utf-8"))
@@ -119,7 +141,9 @@ def unchanged_since_publish(settings: Settings, fingerprint: str) -> dict | None
     if settings.force_rebuild or not settings.bi_path.exists():
         return None
     record = last_published(settings)
-    return record if record and record.get("fingerprint") == fingerprint else None
+    if not record or record.get("fingerprint") != fingerprint or postgres_behind(settings, record):
+        return None
+    return record
 
 
 def nothing_to_refresh(settings: Settings) -> dict | None:

@@ -4,10 +4,15 @@ A refresh of the demo data takes about a minute; refresh_e2e, quality_e2e and cr
 each need a published data dir to start from, so they share this one (session scope) and
 copy it (`published_copy`) before they change anything. The first refresh's output is
 checked in test_refresh_e2e.py and test_quality_e2e.py.
+
+`postgres_cluster` is one throwaway PostgreSQL server for the session, `postgres_url` a new
+database with its own writer for one test (the PostgreSQL publish tests).
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -52,3 +57,29 @@ def published_copy(demo_refresh, tmp_path) -> Callable[[str], Path]:
         return demo_refresh.copy_to(tmp_path / name)
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the session (pipelines/ops/pg_cluster.py): initdb in a
+    temp dir, a free port of 127.0.0.1, stopped and removed at the end. `make test` installs
+    the server when it is missing; without it these tests fail and say so, never skip."""
+    from pipelines.ops.pg_cluster import NoPostgres, find_bin_dir, throwaway_cluster
+
+    try:
+        find_bin_dir()
+    except NoPostgres as exc:
+        pytest.fail(f"the PostgreSQL publish tests need a PostgreSQL server: {exc}", pytrace=False)
+    with throwaway_cluster(durable=False) as cluster:
+        yield cluster
+
+
+@pytest.fixture()
+def postgres_url(postgres_cluster, request) -> str:
+    """A new database owned by a new writer (LOGIN CREATEROLE, no superuser) for one test.
+    The förbund roles are cluster-wide, so tests share them, as databases of one server do."""
+    name = "w_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40] + f"_{next(_WRITERS)}"
+    return postgres_cluster.create_writer(role=name, dbname=name)
+
+
+_WRITERS = itertools.count()

@@ -88,6 +88,14 @@ def test_refresh_bad_lock_timeout(capsys, data_dir):
     assert_one_error(*result, "refresh", "FINSAM_LOCK_TIMEOUT must be a number of seconds, not 'ten'")
 
 
+def test_refresh_bad_postgres_url_names_the_variable_never_the_password(capsys, data_dir):
+    os.environ["FINSAM_POSTGRES_URL"] = "postgresql://finsam:hemligt@db:5432/finsam?sslmode=kanske&nonsense=1"
+    result = run(capsys, "refresh", "--data-dir", str(data_dir))
+    assert_one_error(*result, "refresh", "FINSAM_POSTGRES_URL must be a PostgreSQL connection URL")
+    assert "hemligt" not in result[2]
+    assert_nothing_done(data_dir)
+
+
 def test_refresh_unreadable_key_file(capsys, data_dir, tmp_path):
     del os.environ["FINSAM_PSEUDONYM_KEY"]
     os.environ["FINSAM_PSEUDONYM_KEY_FILE"] = str(tmp_path / "no.key")

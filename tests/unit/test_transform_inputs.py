@@ -100,3 +100,18 @@ def test_the_dbt_docs_fingerprint_follows_the_dbt_project_alone(tmp_path, monkey
     assert inputs.dbt_project_fingerprint() == before
     model.write_text("select 2")
     assert inputs.dbt_project_fingerprint() != before
+
+
+def test_with_postgresql_unchanged_only_when_that_database_got_this_publish(settings):
+    settings.bi_path.write_bytes(b"")
+    fp = inputs_fingerprint(settings)
+    record_published(settings, fp, "2026-11-01T05:00:00+01:00")
+    with_pg = dataclasses.replace(settings, postgres_url="postgresql://finsam:secret@db.example.se:5433/finsam")
+    assert unchanged_since_publish(settings, fp) is not None
+    assert unchanged_since_publish(with_pg, fp) is None  # never published there
+    inputs.record_postgres_published(with_pg, "db.example.se:5433/finsam", fp)
+    assert unchanged_since_publish(with_pg, fp)["postgres"] == {"target": "db.example.se:5433/finsam", "fingerprint": fp}
+    other_db = dataclasses.replace(settings, postgres_url="postgresql://finsam@db.example.se:5433/annan")
+    assert unchanged_since_publish(other_db, fp) is None
+    record_published(settings, fp, "2026-11-02T05:00:00+01:00")  # a new publish, its PostgreSQL load failed
+    assert unchanged_since_publish(with_pg, fp) is None
