@@ -17,12 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = PurePosixPath("docs")
 
-# Pages other branches are writing at the same time; each entry goes once its page is merged
-# (the last test fails as soon as one of them exists, so the list cannot go stale).
-WRITTEN_ON_OTHER_BRANCHES: set[str] = set()
 
-# Names of marts and columns those branches add, cited in docs/marts.md ahead of them.
-NAMED_ON_OTHER_BRANCHES: set[str] = set()
 
 SHARED = re.compile(r"(?<![\w-])" + "shared" + r"/")
 MD_PATH = re.compile(r"(?<![\w/.-])((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*\." + "md)" + r"(?![\w(-])")
@@ -49,7 +44,7 @@ FILES = tracked_text_files()
 TRACKED = {str(p) for p in FILES} | set(
     subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
 )
-KNOWN = TRACKED | WRITTEN_ON_OTHER_BRANCHES
+KNOWN = TRACKED
 
 
 def _normal(path: PurePosixPath) -> str:
@@ -117,14 +112,6 @@ def test_names_the_docs_cite_exist():
     for path, text in FILES.items():
         if path.parts[0] == "docs" and path.suffix == ".md":
             for name in re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:\.(?:sql|csv|yml|py))?`", text):
-                if name not in stems and name not in code and name not in NAMED_ON_OTHER_BRANCHES:
+                if name not in stems and name not in code:
                     unknown.add(f"{path}: {name}")
     assert sorted(unknown) == []
-
-
-def test_pages_written_elsewhere_are_still_missing_here():
-    merged = sorted(p for p in WRITTEN_ON_OTHER_BRANCHES if (ROOT / p).exists())
-    assert merged == [], f"merged now: remove {merged} from WRITTEN_ON_OTHER_BRANCHES"
-    code = "\n".join(text for p, text in FILES.items() if p.parts[0] != "docs")
-    named = sorted(n for n in NAMED_ON_OTHER_BRANCHES if n in code)
-    assert named == [], f"merged now: remove {named} from NAMED_ON_OTHER_BRANCHES"
