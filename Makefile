@@ -9,7 +9,7 @@ LANDING_DIR ?= $(DATA_DIR)/landing
 UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.lock)
 DBT_INPUTS := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: setup run test ui lock clean chromium postgresql
+.PHONY: setup run test ui lock clean chromium postgresql lint lint-fix
 
 ## setup: create .venv and install the pinned project (a no-op in seconds when nothing changed)
 setup: $(STAMP) dbt_project/target/manifest.json
@@ -54,6 +54,21 @@ postgresql:
 		echo "setup: installing Debian's postgresql for the PostgreSQL publish tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 		|| echo "setup: could not install postgresql (not root / no apt?): the PostgreSQL tests will say so"; }
+
+## lint: ruff (lint, then format --check) over the Python, sqlfluff over the dbt SQL; every
+## check runs, and any finding fails (config: pyproject.toml [tool.ruff], dbt_project/.sqlfluff)
+lint: setup
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/sqlfluff lint dbt_project || status=1; \
+	exit $$status
+
+## lint-fix: apply the automatic fixes and the formatting; `make lint` then lists what is left
+lint-fix: setup
+	$(VENV)/bin/ruff check --fix --exit-zero .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/sqlfluff fix dbt_project
 
 ## ui: Dagster's webserver and daemon on http://127.0.0.1:3000 with the same instance as the CLI
 ui: setup
