@@ -35,9 +35,9 @@ run: setup
 	fi
 	@$(VENV)/bin/finsam refresh --data-dir $(DATA_DIR) --landing $(LANDING_DIR)
 
-## test: setup (plus headless Chromium for the report screenshot test and the PostgreSQL server
+## test: setup, the linters (make lint), headless Chromium for the report screenshot test and the PostgreSQL server
 ## for the PostgreSQL publish tests), then the whole test suite
-test: setup chromium postgresql
+test: setup lint chromium postgresql
 	@$(VENV)/bin/python -m pytest -q
 
 ## chromium: Debian's headless browser, used by the report's screenshot test

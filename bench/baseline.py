@@ -51,43 +51,93 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "dbt_project" / "seeds"
 MARTS = (
-    "dim_period", "dim_insats", "genomflode", "resultat", "forsorjning", "fordelning", "dim_kategori",
-    "ekonomi", "enhetskostnad", "samhallsekonomi", "aktivitet", "finansiering", "datakvalitet",
-    "stegforflyttning", "forsorjning_overgang", "uppfoljning_finsam", "jamforelse",
+    "dim_period",
+    "dim_insats",
+    "genomflode",
+    "resultat",
+    "forsorjning",
+    "fordelning",
+    "dim_kategori",
+    "ekonomi",
+    "enhetskostnad",
+    "samhallsekonomi",
+    "aktivitet",
+    "finansiering",
+    "datakvalitet",
+    "stegforflyttning",
+    "forsorjning_overgang",
+    "uppfoljning_finsam",
+    "jamforelse",
 )
 
 # canonical column -> header in the exports (the demo writes the canonical headers)
 COLUMNS = {
     "insatser": {
-        "forbund": "Förbund", "insats_id": "Insats-ID", "insatsnamn": "Insatsnamn", "startdatum": "Startdatum",
-        "slutdatum": "Slutdatum", "arsplatser": "Årsplatser", "provotid_dagar": "Provotid dagar", "malutfall": "Målutfall",
-        "budgeterat_antal_deltagare": "Budgeterat antal deltagare", "inriktning": "Inriktning", "malgrupp": "Målgrupp",
+        "forbund": "Förbund",
+        "insats_id": "Insats-ID",
+        "insatsnamn": "Insatsnamn",
+        "startdatum": "Startdatum",
+        "slutdatum": "Slutdatum",
+        "arsplatser": "Årsplatser",
+        "provotid_dagar": "Provotid dagar",
+        "malutfall": "Målutfall",
+        "budgeterat_antal_deltagare": "Budgeterat antal deltagare",
+        "inriktning": "Inriktning",
+        "malgrupp": "Målgrupp",
     },
     "sus_deltagare": {
-        "forbund": "Förbund", "insats_id": "Insats-ID", "personnummer": "Personnummer", "kon": "Kön",
-        "startdatum": "Startdatum", "slutdatum": "Slutdatum", "avslutsanledning": "Avslutsanledning",
-        "sysselsattning_efter": "Sysselsättning efter", "forsorjning_fore": "Försörjning före",
-        "forsorjning_efter": "Försörjning efter", "tid_i_offentlig_forsorjning": "Tid i offentlig försörjning",
-        "utbildningsniva": "Utbildningsnivå", "remittent": "Remittent",
+        "forbund": "Förbund",
+        "insats_id": "Insats-ID",
+        "personnummer": "Personnummer",
+        "kon": "Kön",
+        "startdatum": "Startdatum",
+        "slutdatum": "Slutdatum",
+        "avslutsanledning": "Avslutsanledning",
+        "sysselsattning_efter": "Sysselsättning efter",
+        "forsorjning_fore": "Försörjning före",
+        "forsorjning_efter": "Försörjning efter",
+        "tid_i_offentlig_forsorjning": "Tid i offentlig försörjning",
+        "utbildningsniva": "Utbildningsnivå",
+        "remittent": "Remittent",
     },
     "sus_anonyma": {"ar": "År", "forbund": "Förbund", "insats_id": "Insats-ID", "kvinnor": "Kvinnor", "man": "Män"},
     "stegmatning": {
-        "personnummer": "Personnummer", "insats_id": "Insats-ID", "startdatum": "Startdatum",
-        "mattillfalle": "Mättillfälle", "steg": "Steg",
+        "personnummer": "Personnummer",
+        "insats_id": "Insats-ID",
+        "startdatum": "Startdatum",
+        "mattillfalle": "Mättillfälle",
+        "steg": "Steg",
     },
-    "budget": {"ar": "År", "forbund": "Förbund", "insats_id": "Insats-ID", "kostnadsslag": "Kostnadsslag", "belopp": "Belopp"},
+    "budget": {
+        "ar": "År",
+        "forbund": "Förbund",
+        "insats_id": "Insats-ID",
+        "kostnadsslag": "Kostnadsslag",
+        "belopp": "Belopp",
+    },
     "finansiering": {"ar": "År", "forbund": "Förbund", "finansiar": "Finansiär", "belopp": "Belopp"},
     "ledger": {"forbund": "Förbund", "period": "Period", "projekt": "Projekt", "konto": "Konto", "belopp": "Belopp"},
     "procapita_aktiviteter": {
-        "personnummer": "Personnummer", "aktivitet": "Aktivitet", "insats_id": "Insats-ID",
-        "startdatum": "Startdatum", "slutdatum": "Slutdatum", "status": "Status",
+        "personnummer": "Personnummer",
+        "aktivitet": "Aktivitet",
+        "insats_id": "Insats-ID",
+        "startdatum": "Startdatum",
+        "slutdatum": "Slutdatum",
+        "status": "Status",
     },
     "procapita_narvaro": {
-        "personnummer": "Personnummer", "aktivitet": "Aktivitet", "datum": "Datum",
-        "planerade_timmar": "Planerade timmar", "narvarotimmar": "Närvarotimmar",
+        "personnummer": "Personnummer",
+        "aktivitet": "Aktivitet",
+        "datum": "Datum",
+        "planerade_timmar": "Planerade timmar",
+        "narvarotimmar": "Närvarotimmar",
     },
     "procapita_ekonomiskt_bistand": {
-        "ar": "Ar", "manad": "Manad", "personnr1": "Personnr1", "sbel": "Sbel", "personnr2": "Personnr2",
+        "ar": "Ar",
+        "manad": "Manad",
+        "personnr1": "Personnr1",
+        "sbel": "Sbel",
+        "personnr2": "Personnr2",
     },
 }
 _NAME_DATE = re.compile(r"_(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?!\d)")
@@ -185,10 +235,14 @@ def load_kind(con: duckdb.DuckDBPyConnection, kind: str, files: list[Path], file
         sel = ", ".join(f'"{have[c]}" as {c}' if c in have else f"null::varchar as {c}" for c in cols)
         parts.append(f"select {sel}, {fil} as _fil from {src}")
         mtime = dt.datetime.fromtimestamp(f.stat().st_mtime)
-        exported = stamp and dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S" if stamp.count(":") == 2 else "%Y-%m-%d %H:%M")
+        exported = stamp and dt.datetime.strptime(
+            stamp, "%Y-%m-%d %H:%M:%S" if stamp.count(":") == 2 else "%Y-%m-%d %H:%M"
+        )
         filer.append((fil, kind, f.name, _file_date(f.name), exported, mtime))
     if not parts:
-        parts.append("select " + ", ".join(f"null::varchar as {c}" for c in cols) + ", null::integer as _fil where false")
+        parts.append(
+            "select " + ", ".join(f"null::varchar as {c}" for c in cols) + ", null::integer as _fil where false"
+        )
     con.execute(f"create or replace temp view raw_{kind} as " + " union all by name ".join(parts))
 
 
@@ -224,7 +278,9 @@ def code_macros() -> str:
     for name, codes in lists.items():
         kod = " ".join(f"when lower({_sql_str(k)}) then {_sql_str(k)}" for k, _ in codes)
         srt = " ".join(f"when {_sql_str(k)} then {s}" for k, s in codes)
-        out.append(f"create or replace temp macro kod_{name}(x) as case lower(trim(x)) {kod} else nullif(trim(x), '') end;")
+        out.append(
+            f"create or replace temp macro kod_{name}(x) as case lower(trim(x)) {kod} else nullif(trim(x), '') end;"
+        )
         out.append(f"create or replace temp macro sort_{name}(x) as case x {srt} end;")
         out.append(
             f"create or replace temp macro kodlista_{name}(x) as list_transform(list_sort(list_distinct(list_transform("
@@ -439,10 +495,14 @@ with forsta as (
 m as (select unnest(generate_series(manad(f), manad(AS_OF), interval 1 month))::date as m from forsta),
 p as (
     select 'manad' as typ, strftime(m, '%Y-%m') as id, m as p0, last_day(m) as p1 from m
-    union select 'kvartal', strftime(m, '%Y') || '-Q' || quarter(m), date_trunc('quarter', m)::date, last_day(date_trunc('quarter', m)::date + interval 2 month)::date from m
-    union select 'halvar', strftime(m, '%Y') || '-H' || (case when month(m) <= 6 then 1 else 2 end), make_date(year(m), case when month(m) <= 6 then 1 else 7 end, 1), last_day(make_date(year(m), case when month(m) <= 6 then 6 else 12 end, 1)) from m
+    union select 'kvartal', strftime(m, '%Y') || '-Q' || quarter(m), date_trunc('quarter', m)::date,
+        last_day(date_trunc('quarter', m)::date + interval 2 month)::date from m
+    union select 'halvar', strftime(m, '%Y') || '-H' || (case when month(m) <= 6 then 1 else 2 end),
+        make_date(year(m), case when month(m) <= 6 then 1 else 7 end, 1),
+        last_day(make_date(year(m), case when month(m) <= 6 then 6 else 12 end, 1)) from m
     union select 'ar', strftime(m, '%Y'), make_date(year(m), 1, 1), make_date(year(m), 12, 31) from m
-    union select 'rullande_12', strftime((m - interval 11 month)::date, '%Y-%m') || '--' || strftime(m, '%Y-%m'), (m - interval 11 month)::date, last_day(m) from m
+    union select 'rullande_12', strftime((m - interval 11 month)::date, '%Y-%m') || '--' || strftime(m, '%Y-%m'),
+        (m - interval 11 month)::date, last_day(m) from m
 )
 -- p1a: the period's last day that exists at as_of; pk: a small integer key
 select row_number() over (order by typ, p0, id)::integer as pk, typ, id, p0, p1,
@@ -1195,7 +1255,9 @@ def build_sql(as_of: dt.date, refresh_day: dt.date) -> str:
         "NEWEST_AKTIVITETER": newest("raw_procapita_aktiviteter", []),
         "NEWEST_LEDGER": newest("ledger_rader", ["manad"]),
         "NARVARO_FILER": newest_files("raw_procapita_narvaro", ["manad(d(datum))"]),
-        "BISTAND_FILER": newest_files("raw_procapita_ekonomiskt_bistand", ["make_date(num(ar)::int, num(manad)::int, 1)"]),
+        "BISTAND_FILER": newest_files(
+            "raw_procapita_ekonomiskt_bistand", ["make_date(num(ar)::int, num(manad)::int, 1)"]
+        ),
         "REFRESH_DAY": str(refresh_day.year * 10000 + refresh_day.month * 100 + refresh_day.day),
         "AS_OF": f"date '{as_of.isoformat()}'",
     }
@@ -1218,9 +1280,19 @@ def run(landing: Path, as_of: dt.date, out: Path, threads: int | None = None) ->
     con.execute("set preserve_insertion_order = false")
     if threads:
         con.execute(f"set threads = {threads}")
-    for seed in ("kodlistor", "utfallsmappning", "kontoplan_kostnadsslag", "processtrappa", "forsorjning_kostnad_per_manad"):
-        name = {"kontoplan_kostnadsslag": "kontoplan", "forsorjning_kostnad_per_manad": "forsorjning_kostnad"}.get(seed, seed)
-        con.execute(f"create or replace temp table {name} as select * from read_csv('{SEEDS / (seed + '.csv')}', header=true)")
+    for seed in (
+        "kodlistor",
+        "utfallsmappning",
+        "kontoplan_kostnadsslag",
+        "processtrappa",
+        "forsorjning_kostnad_per_manad",
+    ):
+        name = {"kontoplan_kostnadsslag": "kontoplan", "forsorjning_kostnad_per_manad": "forsorjning_kostnad"}.get(
+            seed, seed
+        )
+        con.execute(
+            f"create or replace temp table {name} as select * from read_csv('{SEEDS / (seed + '.csv')}', header=true)"
+        )
     con.execute(
         "update utfallsmappning set falt = lower(trim(falt)), "
         "varde = case when trim(varde) = '*' then '*' else lower(trim(varde)) end, utfall = lower(trim(utfall))"

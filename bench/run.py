@@ -38,12 +38,12 @@ Prints a table with the ratios against the targets and writes bench/results/<dat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
 import os
 import platform
-import random
 import re
 import shutil
 import socket
@@ -61,7 +61,9 @@ RESULTS = BENCH / "results"
 PY = sys.executable
 SRC = ROOT  # the tree that is measured: ROOT, or a snapshot of it (--tree snapshot)
 SNAPSHOT_ITEMS = ("pipelines", "dbt_project", "expectations", "pyproject.toml", "dagster.yaml", "workspace.yaml")
-SNAPSHOT_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "target", "logs", "dbt_packages", "uncommitted", ".user.yml")
+SNAPSHOT_IGNORE = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", "target", "logs", "dbt_packages", "uncommitted", ".user.yml"
+)
 NATIONAL_DEMO_SCALE = 300
 GIB = 1 << 30
 
@@ -93,7 +95,16 @@ KEYS = {
     "finansiering": ["forbund", "ar", "finansiar"],
     "datakvalitet": ["forbund", "insats_id", "period_typ", "period_id"],
     "stegforflyttning": ["forbund", "insats_id", "period_typ", "period_id", "steg_start", "steg_slut", "kon"],
-    "forsorjning_overgang": ["forbund", "insats_id", "period_typ", "period_id", "utfall", "forsorjning_fore", "forsorjning_efter", "kon"],
+    "forsorjning_overgang": [
+        "forbund",
+        "insats_id",
+        "period_typ",
+        "period_id",
+        "utfall",
+        "forsorjning_fore",
+        "forsorjning_efter",
+        "kon",
+    ],
     "uppfoljning_finsam": ["forbund", "insats_id", "period_typ", "period_id"],
     "jamforelse": ["forbund", "period_typ", "period_id", "matt"],
 }
@@ -153,8 +164,13 @@ def snapshot_tree(head: bool = False) -> dict:
     r = subprocess.run([PY, "-c", "import pipelines.definitions"], cwd=SRC, env=_env(), capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"the snapshot of the tree does not import:\n{r.stderr[-2000:]}")
-    res = {"path": str(dest.relative_to(ROOT)), "of": "HEAD" if head else "working tree", "taken": dt.datetime.now().isoformat(timespec="seconds"),
-           "git_at_snapshot": git_state(), "import_and_dbt_parse_s": round(time.perf_counter() - t, 1)}
+    res = {
+        "path": str(dest.relative_to(ROOT)),
+        "of": "HEAD" if head else "working tree",
+        "taken": dt.datetime.now().isoformat(timespec="seconds"),
+        "git_at_snapshot": git_state(),
+        "import_and_dbt_parse_s": round(time.perf_counter() - t, 1),
+    }
     (dest / ".snapshot.json").write_text(json.dumps(res))
     return res
 
@@ -164,7 +180,10 @@ def git_state() -> dict:
         r = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True)
         return r.stdout.strip()
 
-    return {"head": git("rev-parse", "--short", "HEAD"), "uncommitted_paths": len(git("status", "--short").splitlines())}
+    return {
+        "head": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_paths": len(git("status", "--short").splitlines()),
+    }
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -219,8 +238,13 @@ def timed_run(cmd: list[str], log: Path, env: dict | None = None) -> dict:
         wall = time.perf_counter() - t0
         done.set()
         th.join()
-    res = {"wall_s": round(wall, 2), "exit_code": rc, "peak_rss_tree_gib": round(peak[0] / GIB, 3), "log": str(log.relative_to(ROOT)),
-           "_rss_samples": samples}
+    res = {
+        "wall_s": round(wall, 2),
+        "exit_code": rc,
+        "peak_rss_tree_gib": round(peak[0] / GIB, 3),
+        "log": str(log.relative_to(ROOT)),
+        "_rss_samples": samples,
+    }
     if use_time and timefile.exists():
         t = timefile.read_text()
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", t)
@@ -233,7 +257,9 @@ def timed_run(cmd: list[str], log: Path, env: dict | None = None) -> dict:
     if not use_time:
         import resource
 
-        res["max_rss_single_process_gib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GIB, 3)
+        res["max_rss_single_process_gib"] = round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GIB, 3
+        )
     return res
 
 
@@ -259,9 +285,14 @@ def ensure_data(demo_scale: float) -> Path:
     t0 = time.perf_counter()
     subprocess.run(
         [str(Path(PY).with_name("finsam")), "demo-data", "--out", str(landing), "--scale", f"{demo_scale:g}"],
-        check=True, cwd=SRC, env=_env(), stdout=subprocess.DEVNULL,
+        check=True,
+        cwd=SRC,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
     )
-    marker.write_text(f"demo-data --scale {demo_scale:g} in {time.perf_counter() - t0:.1f} s files={landing_stats(landing)['files']}\n")
+    marker.write_text(
+        f"demo-data --scale {demo_scale:g} in {time.perf_counter() - t0:.1f} s files={landing_stats(landing)['files']}\n"
+    )
     return landing
 
 
@@ -342,7 +373,10 @@ def dbt_timings(since: float) -> dict:
     return {
         "elapsed_s": round(rr.get("elapsed_time", 0.0), 2),
         "nodes": len(nodes),
-        "by_type": {k: {"n": len(v), "sum_s": round(sum(v), 2), "median_s": round(statistics.median(v), 3)} for k, v in by_type.items()},
+        "by_type": {
+            k: {"n": len(v), "sum_s": round(sum(v), 2), "median_s": round(statistics.median(v), 3)}
+            for k, v in by_type.items()
+        },
         "slowest": [{"node": n, "s": round(t, 2)} for t, n in nodes[:12]],
     }
 
@@ -369,7 +403,9 @@ def checks_ran(check_evaluations: dict[str, int], validation_dir: Path, since: f
         subject = "/".join(rel[:2])
         for r in doc.get("results", []):
             cfg = r.get("expectation_config", {})
-            expectations.setdefault(subject, set()).add(json.dumps([cfg.get("type"), cfg.get("kwargs")], sort_keys=True, default=str))
+            expectations.setdefault(subject, set()).add(
+                json.dumps([cfg.get("type"), cfg.get("kwargs")], sort_keys=True, default=str)
+            )
     return {
         "gx_suites_on_marts": gx_checks,
         "gx_expectations": sum(len(v) for v in expectations.values()),
@@ -405,7 +441,7 @@ def refresh(landing: Path, data_dir: Path, as_of: str, log: Path, reports: str, 
     m = re.search(r"BENCH process_start=([\d.]+) imported=([\d.]+) finished=([\d.]+) run_id=(\S*)", text)
     res["published"] = res["exit_code"] in (0, 2)
     if m:
-        p0, imp, fin, run_id = float(m.group(1)), float(m.group(2)), float(m.group(3)), m.group(4)
+        p0, imp, _fin, run_id = float(m.group(1)), float(m.group(2)), float(m.group(3)), m.group(4)
         res["run_id"] = run_id
         steps = step_timings(data_dir / "dagster_home", run_id)
         first = steps.pop("_first_step_start", None)
@@ -482,17 +518,27 @@ def marts_identical(a: Path, b: Path) -> dict:
     con = duckdb.connect()
     con.execute(f"attach '{a}' as a (read_only)")
     con.execute(f"attach '{b}' as b (read_only)")
-    names = lambda db: {r[0] for r in con.execute(  # noqa: E731 - two uses, one line
-        "select table_name from duckdb_tables() where database_name = ? and schema_name = 'marts'", [db]).fetchall()}
+
+    def names(db: str) -> set[str]:
+        sql = "select table_name from duckdb_tables() where database_name = ? and schema_name = 'marts'"
+        return {r[0] for r in con.execute(sql, [db]).fetchall()}
+
     marts_a, marts_b = names("a"), names("b")
     out = {"only_in_nightly": sorted(marts_a - marts_b), "only_in_rebuild": sorted(marts_b - marts_a), "marts": {}}
     for m in sorted(marts_a & marts_b):
-        ab = con.execute(f"select count(*) from (select * from a.marts.{m} except all select * from b.marts.{m})").fetchone()[0]
-        ba = con.execute(f"select count(*) from (select * from b.marts.{m} except all select * from a.marts.{m})").fetchone()[0]
+        ab = con.execute(
+            f"select count(*) from (select * from a.marts.{m} except all select * from b.marts.{m})"
+        ).fetchone()[0]
+        ba = con.execute(
+            f"select count(*) from (select * from b.marts.{m} except all select * from a.marts.{m})"
+        ).fetchone()[0]
         out["marts"][m] = {"nightly_not_in_rebuild": ab, "rebuild_not_in_nightly": ba}
     con.close()
-    out["identical"] = not out["only_in_nightly"] and not out["only_in_rebuild"] and all(
-        v["nightly_not_in_rebuild"] == 0 and v["rebuild_not_in_nightly"] == 0 for v in out["marts"].values())
+    out["identical"] = (
+        not out["only_in_nightly"]
+        and not out["only_in_rebuild"]
+        and all(v["nightly_not_in_rebuild"] == 0 and v["rebuild_not_in_nightly"] == 0 for v in out["marts"].values())
+    )
     return out
 
 
@@ -503,12 +549,16 @@ def nightly(landing: Path, run_dir: Path, work: Path, as_of: str, reports: str) 
     new_as_of = (dt.date.fromisoformat(as_of) + dt.timedelta(days=1)).isoformat()
     night_landing = work / "landing_night"
     res = {"as_of": new_as_of, "change": nightly_landing(landing, night_landing, new_as_of)}
-    res["refresh"] = refresh(night_landing, run_dir, new_as_of, work / "logs" / "refresh_nightly.log", reports, link=False)
+    res["refresh"] = refresh(
+        night_landing, run_dir, new_as_of, work / "logs" / "refresh_nightly.log", reports, link=False
+    )
     rebuild_dir = work / "run_rebuild"
     if rebuild_dir.exists():
         shutil.rmtree(rebuild_dir)
     # the rebuild only has to give the marts to compare with: no reports
-    res["full_rebuild"] = refresh(night_landing, rebuild_dir, new_as_of, work / "logs" / "refresh_rebuild.log", "none", link=False)
+    res["full_rebuild"] = refresh(
+        night_landing, rebuild_dir, new_as_of, work / "logs" / "refresh_rebuild.log", "none", link=False
+    )
     if (run_dir / "bi.duckdb").exists() and (rebuild_dir / "bi.duckdb").exists():
         res["equal_to_full_rebuild"] = marts_identical(run_dir / "bi.duckdb", rebuild_dir / "bi.duckdb")
     return res
@@ -521,12 +571,17 @@ def nightly(landing: Path, run_dir: Path, work: Path, as_of: str, reports: str) 
 REPORT_STEP = "report__rapporter"
 
 
-def report_step(data_dir: Path, log_text: str, steps: dict, window: list | None, samples: list[tuple[float, int]]) -> dict:
+def report_step(
+    data_dir: Path, log_text: str, steps: dict, window: list | None, samples: list[tuple[float, int]]
+) -> dict:
     """What the refresh's report step did: the reports it wrote (counted on disk), its wall
     time (event log), the times per report (its `reports rendered N in S s (per report median
     …)` log line) and the peak RSS of the process tree while it ran."""
     written = list((data_dir / "reports").rglob("*.html")) if (data_dir / "reports").exists() else []
-    m = re.search(r"reports rendered (\d+) in ([\d.]+) s(?: \(per report median (\d+) ms, p95 (\d+) ms, max (\d+) ms: ([^)]*)\))?", log_text)
+    m = re.search(
+        r"reports rendered (\d+) in ([\d.]+) s(?: \(per report median (\d+) ms, p95 (\d+) ms, max (\d+) ms: ([^)]*)\))?",
+        log_text,
+    )
     out = {
         "mode": "full (the refresh's own report step)",
         "reports_written": len(written),
@@ -535,7 +590,12 @@ def report_step(data_dir: Path, log_text: str, steps: dict, window: list | None,
         "render_s_logged": float(m.group(2)) if m else None,
     }
     if m and m.group(3):
-        out["per_report_ms"] = {"median": int(m.group(3)), "p95": int(m.group(4)), "max": int(m.group(5)), "slowest": m.group(6)}
+        out["per_report_ms"] = {
+            "median": int(m.group(3)),
+            "p95": int(m.group(4)),
+            "max": int(m.group(5)),
+            "slowest": m.group(6),
+        }
     if window:
         inside = [rss for t, rss in samples if window[0] <= t <= window[1]]
         out["peak_rss_tree_gib_during_step"] = round(max(inside) / GIB, 3) if inside else None
@@ -556,8 +616,10 @@ def compare(bi_path: Path, base_path: Path, tol: float = 1e-9) -> dict:
 
     def numeric(t: str) -> bool:
         t = t.upper()
-        return not t.endswith("]") and not t.startswith(("STRUCT", "MAP", "UNION", "INTERVAL")) and any(
-            n in t for n in ("INT", "DOUBLE", "DECIMAL", "FLOAT", "REAL", "NUMERIC")
+        return (
+            not t.endswith("]")
+            and not t.startswith(("STRUCT", "MAP", "UNION", "INTERVAL"))
+            and any(n in t for n in ("INT", "DOUBLE", "DECIMAL", "FLOAT", "REAL", "NUMERIC"))
         )
 
     con = duckdb.connect()
@@ -574,15 +636,28 @@ def compare(bi_path: Path, base_path: Path, tol: float = 1e-9) -> dict:
     for mart, keys in KEYS.items():
         rows_p = con.execute(f"select count(*) from bi.marts.{mart}").fetchone()[0] if ("bi", mart) in tables else 0
         rows_b = con.execute(f"select count(*) from base.main.{mart}").fetchone()[0] if ("base", mart) in tables else 0
-        missing = [f"{side}.{mart}" for side, db in (("pipeline", "bi"), ("baseline", "base")) if (db, mart) not in tables]
+        missing = [
+            f"{side}.{mart}" for side, db in (("pipeline", "bi"), ("baseline", "base")) if (db, mart) not in tables
+        ]
         if not missing:
             bcols = {r[0]: r[1] for r in con.execute(f"describe base.main.{mart}").fetchall()}
             pcols = {r[0]: r[1] for r in con.execute(f"describe bi.marts.{mart}").fetchall()}
-            missing = [f"{side}.{mart}.{k}" for k in keys for side, cs in (("pipeline", pcols), ("baseline", bcols)) if k not in cs]
+            missing = [
+                f"{side}.{mart}.{k}"
+                for k in keys
+                for side, cs in (("pipeline", pcols), ("baseline", bcols))
+                if k not in cs
+            ]
         if missing:
             out[mart] = {
-                "rows_pipeline": rows_p, "rows_baseline": rows_b, "only_in_pipeline": None, "only_in_baseline": None,
-                "columns_compared": 0, "mismatched_cells": {}, "equal": False, "missing": missing,
+                "rows_pipeline": rows_p,
+                "rows_baseline": rows_b,
+                "only_in_pipeline": None,
+                "only_in_baseline": None,
+                "columns_compared": 0,
+                "mismatched_cells": {},
+                "equal": False,
+                "missing": missing,
             }
             continue
         cols = [c for c in bcols if c not in keys]
@@ -602,13 +677,13 @@ def compare(bi_path: Path, base_path: Path, tol: float = 1e-9) -> dict:
                 checks.append(f"count_if(p.{c}::varchar is distinct from b.{c}::varchar) as {c}")
         q = f"""
             select count(*) as rows_joined, count_if(p._p is null) as only_in_baseline, count_if(b._b is null) as only_in_pipeline
-                   {''.join(', ' + c for c in checks)}
+                   {"".join(", " + c for c in checks)}
             from (select *, true as _p from bi.marts.{mart}) p
             full outer join (select *, true as _b from base.main.{mart}) b on {on}
         """
         row = con.execute(q).fetchone()
         names = [d[0] for d in con.description]
-        res = dict(zip(names, row))
+        res = dict(zip(names, row, strict=False))
         mismatched = {c: res[c] for c in cols if res[c]}
         out[mart] = {
             "rows_pipeline": rows_p,
@@ -648,9 +723,11 @@ def dashboard_queries(p: dict, postgres: bool = False) -> dict:
     fl = "::double precision" if postgres else ""
     return {
         "genomflode_forbund_per_manad": (
-            "select period_id, sum(inskrivna_vid_periodstart), sum(nyinskrivna), sum(avslutade), "
-            "sum(inskrivna_vid_periodslut), sum(deltagardagar) from marts.genomflode "
-            f"where forbund = {ph} and period_typ = 'manad' group by period_id order by period_id",
+            (
+                "select period_id, sum(inskrivna_vid_periodstart), sum(nyinskrivna), sum(avslutade), "
+                "sum(inskrivna_vid_periodslut), sum(deltagardagar) from marts.genomflode "
+                f"where forbund = {ph} and period_typ = 'manad' group by period_id order by period_id"
+            ),
             [p["forbund"]],
         ),
         "resultat_per_insats_ar": (
@@ -661,8 +738,10 @@ def dashboard_queries(p: dict, postgres: bool = False) -> dict:
             [p["ar"]],
         ),
         "ekonomi_per_kostnadsslag_ar": (
-            f"select kostnadsslag, sum(budget), sum(ackumulerat), sum(aterstar), sum(ackumulerat){fl} / nullif(sum(budget), 0) "
-            f"from marts.ekonomi where period_typ = 'ar' and period_id = {ph} group by kostnadsslag order by kostnadsslag",
+            (
+                f"select kostnadsslag, sum(budget), sum(ackumulerat), sum(aterstar), sum(ackumulerat){fl} / nullif(sum(budget), 0) "
+                f"from marts.ekonomi where period_typ = 'ar' and period_id = {ph} group by kostnadsslag order by kostnadsslag"
+            ),
             [p["ar"]],
         ),
         "fordelning_aldersgrupp_halvar": (
@@ -671,14 +750,15 @@ def dashboard_queries(p: dict, postgres: bool = False) -> dict:
             "cross join (values ('Kvinna'), ('Man'), ('Okänt')) kon(kon) "
             "left join marts.fordelning f on f.dimension = k.dimension and f.kategori = k.kategori and f.kon = kon.kon "
             f"and f.period_typ = 'halvar' and f.period_id = {ph} "
-            "where k.dimension = 'aldersgrupp' group by "
-            + ("1, 2 order by 1, 2" if postgres else "all order by all"),
+            "where k.dimension = 'aldersgrupp' group by " + ("1, 2 order by 1, 2" if postgres else "all order by all"),
             [p["halvar"]],
         ),
         "aktivitet_per_aktivitet_ar": (
-            f"select aktivitet, sum(avslutade_aktiviteter), sum(fullfoljda), "
-            f"sum(fullfoljda){fl} / nullif(sum(fullfoljda) + sum(avbrutna), 0), sum(narvarotimmar){fl} / nullif(sum(planerade_timmar), 0) "
-            f"from marts.aktivitet where period_typ = 'ar' and period_id = {ph} group by aktivitet order by aktivitet",
+            (
+                f"select aktivitet, sum(avslutade_aktiviteter), sum(fullfoljda), "
+                f"sum(fullfoljda){fl} / nullif(sum(fullfoljda) + sum(avbrutna), 0), sum(narvarotimmar){fl} / nullif(sum(planerade_timmar), 0) "
+                f"from marts.aktivitet where period_typ = 'ar' and period_id = {ph} group by aktivitet order by aktivitet"
+            ),
             [p["ar"]],
         ),
     }
@@ -779,9 +859,12 @@ def bench_one(mult: float, args) -> dict:
     rep = res["full_refresh"].get("reports")
     if rep:
         per = rep.get("per_report_ms", {})
-        print(f"    reports rendered {rep['reports_written']} in {rep['step_s']} s (report step; per report median "
-              f"{per.get('median')} ms, p95 {per.get('p95')} ms, max {per.get('max')} ms; peak RSS of the tree during "
-              f"the step {rep.get('peak_rss_tree_gib_during_step')} GiB)", flush=True)
+        print(
+            f"    reports rendered {rep['reports_written']} in {rep['step_s']} s (report step; per report median "
+            f"{per.get('median')} ms, p95 {per.get('p95')} ms, max {per.get('max')} ms; peak RSS of the tree during "
+            f"the step {rep.get('peak_rss_tree_gib_during_step')} GiB)",
+            flush=True,
+        )
     print("  refresh with unchanged inputs ...", flush=True)
     res["unchanged_refresh"] = refresh(landing, run_dir, args.as_of, logs / "refresh_unchanged.log", args.reports)
     print(f"    {res['unchanged_refresh']['wall_s']} s, exit {res['unchanged_refresh']['exit_code']}", flush=True)
@@ -792,10 +875,8 @@ def bench_one(mult: float, args) -> dict:
     res["baseline"] = timed_run(
         [PY, str(BENCH / "baseline.py"), "--landing", str(landing), "--as-of", args.as_of, "--out", str(base_db)], blog
     )
-    try:
+    with contextlib.suppress(IndexError, json.JSONDecodeError):
         res["baseline"].update(json.loads(blog.read_text().strip().splitlines()[-1]))
-    except (IndexError, json.JSONDecodeError):
-        pass
     print(f"    {res['baseline']['wall_s']} s", flush=True)
 
     bi = run_dir / "bi.duckdb"
@@ -814,8 +895,11 @@ def bench_one(mult: float, args) -> dict:
     # last: it moves run_dir's marts one night on
     print("  the nightly case: as_of + 1 day, one SUS export changed ...", flush=True)
     res["nightly"] = nightly(landing, run_dir, work, args.as_of, args.reports)
-    print(f"    {res['nightly']['refresh']['wall_s']} s, exit {res['nightly']['refresh']['exit_code']}; "
-          f"identical to a full rebuild: {res['nightly'].get('equal_to_full_rebuild', {}).get('identical')}", flush=True)
+    print(
+        f"    {res['nightly']['refresh']['wall_s']} s, exit {res['nightly']['refresh']['exit_code']}; "
+        f"identical to a full rebuild: {res['nightly'].get('equal_to_full_rebuild', {}).get('identical')}",
+        flush=True,
+    )
     return res
 
 
@@ -830,50 +914,111 @@ def summarise(results: list[dict]) -> dict:
     rows = []
 
     def add(name, value, target, ok, unit=""):
-        rows.append({"measure": name, "value": value, "target": target, "unit": unit,
-                     "ratio_to_target": None if value is None or not target else round(value / target, 2), "holds": ok})
+        rows.append(
+            {
+                "measure": name,
+                "value": value,
+                "target": target,
+                "unit": unit,
+                "ratio_to_target": None if value is None or not target else round(value / target, 2),
+                "holds": ok,
+            }
+        )
 
     for r in results:
         tag = f"{r['national_multiplier']:g}x"
         full = without_reports(r)
         base = r["baseline"]["wall_s"]
-        add(f"full refresh excl. report step / baseline ({tag})", round(full / base, 2), TARGETS["full_refresh_vs_baseline"],
-            full / base <= TARGETS["full_refresh_vs_baseline"], "x")
+        add(
+            f"full refresh excl. report step / baseline ({tag})",
+            round(full / base, 2),
+            TARGETS["full_refresh_vs_baseline"],
+            full / base <= TARGETS["full_refresh_vs_baseline"],
+            "x",
+        )
         u = r["unchanged_refresh"]["wall_s"]
-        add(f"unchanged-input refresh ({tag})", u, TARGETS["unchanged_refresh_wall_s"], u <= TARGETS["unchanged_refresh_wall_s"], "s")
+        add(
+            f"unchanged-input refresh ({tag})",
+            u,
+            TARGETS["unchanged_refresh_wall_s"],
+            u <= TARGETS["unchanged_refresh_wall_s"],
+            "s",
+        )
         peak = max(r["full_refresh"]["peak_rss_tree_gib"], r["unchanged_refresh"]["peak_rss_tree_gib"])
-        add(f"peak RSS, refresh process tree ({tag})", peak, TARGETS["peak_rss_gib"], peak <= TARGETS["peak_rss_gib"], "GiB")
+        add(
+            f"peak RSS, refresh process tree ({tag})",
+            peak,
+            TARGETS["peak_rss_gib"],
+            peak <= TARGETS["peak_rss_gib"],
+            "GiB",
+        )
         if "dashboard" in r:
             p95 = max(v["p95_ms"] for k, v in r["dashboard"].items() if isinstance(v, dict) and "p95_ms" in v)
-            add(f"dashboard queries, worst p95 ({tag})", p95, TARGETS["dashboard_p95_ms"], p95 <= TARGETS["dashboard_p95_ms"], "ms")
+            add(
+                f"dashboard queries, worst p95 ({tag})",
+                p95,
+                TARGETS["dashboard_p95_ms"],
+                p95 <= TARGETS["dashboard_p95_ms"],
+                "ms",
+            )
         pg = r.get("postgres") or {}
         if "load_s" in pg:
             p95 = max(v["p95_ms"] for v in pg["dashboard"].values())
-            add(f"PostgreSQL dashboard queries, worst p95 ({tag})", p95, TARGETS["postgres_dashboard_p95_ms"],
-                p95 <= TARGETS["postgres_dashboard_p95_ms"], "ms")
+            add(
+                f"PostgreSQL dashboard queries, worst p95 ({tag})",
+                p95,
+                TARGETS["postgres_dashboard_p95_ms"],
+                p95 <= TARGETS["postgres_dashboard_p95_ms"],
+                "ms",
+            )
         if "equality" in r:
             eq = all(v["equal"] for v in r["equality"].values())
             add(f"baseline == pipeline marts ({tag})", eq, True, eq)
     tag = f"{big['national_multiplier']:g}x"
     full = without_reports(big)
-    add(f"full refresh wall excl. report step ({tag})", round(full, 1), TARGETS["full_refresh_wall_s_at_1x"],
-        full <= TARGETS["full_refresh_wall_s_at_1x"], "s")
+    add(
+        f"full refresh wall excl. report step ({tag})",
+        round(full, 1),
+        TARGETS["full_refresh_wall_s_at_1x"],
+        full <= TARGETS["full_refresh_wall_s_at_1x"],
+        "s",
+    )
     pg = big.get("postgres") or {}
     if "load_s" in pg:  # the target is for national scale, like the full refresh's wall time
-        add(f"PostgreSQL load of all marts ({big['national_multiplier']:g}x)", pg["load_s"], TARGETS["postgres_load_s_at_1x"],
-            pg["load_s"] <= TARGETS["postgres_load_s_at_1x"], "s")
+        add(
+            f"PostgreSQL load of all marts ({big['national_multiplier']:g}x)",
+            pg["load_s"],
+            TARGETS["postgres_load_s_at_1x"],
+            pg["load_s"] <= TARGETS["postgres_load_s_at_1x"],
+            "s",
+        )
     rep = big.get("reports", {})
     if rep.get("step_s") is not None:
-        add(f"reports rendered {rep['reports_written']}, report step wall ({tag})", rep["step_s"], TARGETS["reports_wall_s_at_1x"],
-            rep["step_s"] <= TARGETS["reports_wall_s_at_1x"], "s")
+        add(
+            f"reports rendered {rep['reports_written']}, report step wall ({tag})",
+            rep["step_s"],
+            TARGETS["reports_wall_s_at_1x"],
+            rep["step_s"] <= TARGETS["reports_wall_s_at_1x"],
+            "s",
+        )
         whole = big["full_refresh"]["wall_s"]
-        add(f"full refresh wall incl. reports ({tag})", whole, TARGETS["full_refresh_incl_reports_wall_s_at_1x"],
-            whole <= TARGETS["full_refresh_incl_reports_wall_s_at_1x"], "s")
+        add(
+            f"full refresh wall incl. reports ({tag})",
+            whole,
+            TARGETS["full_refresh_incl_reports_wall_s_at_1x"],
+            whole <= TARGETS["full_refresh_incl_reports_wall_s_at_1x"],
+            "s",
+        )
     night = big.get("nightly", {})
     if "refresh" in night:
         w = night["refresh"]["wall_s"]
-        add(f"nightly refresh, as_of + 1 day and one SUS export changed ({tag})", w,
-            TARGETS["nightly_refresh_wall_s"], w <= TARGETS["nightly_refresh_wall_s"] and night["refresh"]["exit_code"] in (0, 2), "s")
+        add(
+            f"nightly refresh, as_of + 1 day and one SUS export changed ({tag})",
+            w,
+            TARGETS["nightly_refresh_wall_s"],
+            w <= TARGETS["nightly_refresh_wall_s"] and night["refresh"]["exit_code"] in (0, 2),
+            "s",
+        )
     if "equal_to_full_rebuild" in night:
         same = night["equal_to_full_rebuild"]["identical"]
         add(f"nightly marts == full rebuild, EXCEPT ALL both ways ({tag})", same, True, same)
@@ -881,12 +1026,24 @@ def summarise(results: list[dict]) -> dict:
         a, b = results[0], results[-1]
         f = b["national_multiplier"] / a["national_multiplier"]
         for what in ("full_refresh", "baseline"):
-            ta, tb = (without_reports(a), without_reports(b)) if what == "full_refresh" else (a[what]["wall_s"], b[what]["wall_s"])
+            ta, tb = (
+                (without_reports(a), without_reports(b))
+                if what == "full_refresh"
+                else (a[what]["wall_s"], b[what]["wall_s"])
+            )
             exp = math.log(tb / ta) / math.log(f) if ta > 0 and tb > 0 else None
-            add(f"scaling exponent {what} ({a['national_multiplier']:g}x -> {b['national_multiplier']:g}x)",
-                None if exp is None else round(exp, 2), 1.0, exp is not None and exp <= 1.15, "(1 = linear)")
-    return {"rows": rows, "checks_ran": {f"{r['national_multiplier']:g}x": r["full_refresh"].get("checks_ran") for r in results},
-            "fixed_cost": fixed_cost(results[0])}
+            add(
+                f"scaling exponent {what} ({a['national_multiplier']:g}x -> {b['national_multiplier']:g}x)",
+                None if exp is None else round(exp, 2),
+                1.0,
+                exp is not None and exp <= 1.15,
+                "(1 = linear)",
+            )
+    return {
+        "rows": rows,
+        "checks_ran": {f"{r['national_multiplier']:g}x": r["full_refresh"].get("checks_ran") for r in results},
+        "fixed_cost": fixed_cost(results[0]),
+    }
 
 
 def fixed_cost(r: dict) -> dict:
@@ -901,9 +1058,12 @@ def fixed_cost(r: dict) -> dict:
         "at": f"{r['national_multiplier']:g}x",
         "refresh_wall_s": full["wall_s"],
         "imports_s": full.get("import_s"),
-        "run_creation_to_first_step_s": None if full.get("startup_to_first_step_s") is None or full.get("import_s") is None
+        "run_creation_to_first_step_s": None
+        if full.get("startup_to_first_step_s") is None or full.get("import_s") is None
         else round(full["startup_to_first_step_s"] - full["import_s"], 2),
-        "dbt_startup_and_parse_s": None if dbt_step is None or dbt_elapsed is None else round(dbt_step - dbt_elapsed, 2),
+        "dbt_startup_and_parse_s": None
+        if dbt_step is None or dbt_elapsed is None
+        else round(dbt_step - dbt_elapsed, 2),
         "dbt_docs_s": steps.get("docs__dbt_docs"),
         "unchanged_refresh_wall_s": r["unchanged_refresh"]["wall_s"],
     }
@@ -926,19 +1086,38 @@ def print_table(summary: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=1.0, help="multiplier of national size (national = demo scale 300); runs 0.25x and 1x of it")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiplier of national size (national = demo scale 300); runs 0.25x and 1x of it",
+    )
     ap.add_argument("--multipliers", default="0.25,1", help="fractions of --scale to run (default 0.25,1)")
     ap.add_argument("--as-of", default="2026-10-31")
     ap.add_argument("--reps", type=int, default=50)
-    ap.add_argument("--reports", choices=("full", "none"), default="full",
-                    help="full: the refresh renders every report, timed (default); none: its report step renders nothing")
-    ap.add_argument("--no-postgres", dest="postgres", action="store_false",
-                    help="skip the PostgreSQL publish measurement (it runs when the server binaries are installed)")
+    ap.add_argument(
+        "--reports",
+        choices=("full", "none"),
+        default="full",
+        help="full: the refresh renders every report, timed (default); none: its report step renders nothing",
+    )
+    ap.add_argument(
+        "--no-postgres",
+        dest="postgres",
+        action="store_false",
+        help="skip the PostgreSQL publish measurement (it runs when the server binaries are installed)",
+    )
     ap.add_argument("--out", type=Path, help="results JSON (default bench/results/<date>-<host>.json)")
-    ap.add_argument("--tree", choices=("snapshot", "head", "keep", "live"), default="snapshot",
-                    help="measure a snapshot of the working tree taken at start (default), of the committed HEAD, "
-                         "the snapshot left by an earlier run (keep), or the live tree")
+    ap.add_argument(
+        "--tree",
+        choices=("snapshot", "head", "keep", "live"),
+        default="snapshot",
+        help="measure a snapshot of the working tree taken at start (default), of the committed HEAD, "
+        "the snapshot left by an earlier run (keep), or the live tree",
+    )
     args = ap.parse_args(argv)
 
     mults = [float(x) * args.scale for x in args.multipliers.split(",")]

@@ -95,10 +95,16 @@ def build_automation(job: dg.UnresolvedAssetJobDefinition):
         # While a refresh holds the lock it writes the warehouse: leave it alone (even a read-only
         # open can collide with the writer's), the cursor decides until the next tick.
         refreshing = read_holder(lock_path(settings.data_dir)) is not None
-        seen = {v[2] for v in previous.values()} | (set() if refreshing else loaded_hashes(settings.warehouse_path) or set())
+        seen = {v[2] for v in previous.values()} | (
+            set() if refreshing else loaded_hashes(settings.warehouse_path) or set()
+        )
         changed = sorted(name for name, v in state.items() if v[2] not in seen)
         if not changed:
-            return dg.SkipReason(f"no new or changed files in the landing folder (files loaded or seen before: {len(state)})")
-        return dg.RunRequest(run_key=landing_run_key(state), tags={"finsam/trigger": "landing", "finsam/files": ",".join(changed)[:200]})
+            return dg.SkipReason(
+                f"no new or changed files in the landing folder (files loaded or seen before: {len(state)})"
+            )
+        return dg.RunRequest(
+            run_key=landing_run_key(state), tags={"finsam/trigger": "landing", "finsam/files": ",".join(changed)[:200]}
+        )
 
     return nightly, landing_sensor

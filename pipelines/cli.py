@@ -13,13 +13,15 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 
 from pipelines import settings as settings_module
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="finsam-warehouse: FINSAM exports → validated DuckDB marts.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="finsam-warehouse: FINSAM exports → validated DuckDB marts."
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_QUARANTINED = 0, 1, 2
 EXIT_BUSY = 3  # another refresh holds <data dir>/refresh.lock (pipelines/ops/lock.py)
@@ -35,7 +37,9 @@ def fail(command: str, message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise typer.Exit(code)
 
 
-def apply_flags(landing: Path | None = None, data_dir: Path | None = None, as_of: str | None = None) -> settings_module.Settings:
+def apply_flags(
+    landing: Path | None = None, data_dir: Path | None = None, as_of: str | None = None
+) -> settings_module.Settings:
     """Flags override the FINSAM_* environment (which Dagster's code reads through get_settings).
 
     Raises settings.SettingsError for a flag or variable that cannot be used."""
@@ -113,10 +117,17 @@ def demo_data(
 
 @app.command()
 def refresh(
-    landing: Annotated[Optional[Path], typer.Option(help="Landing folder (FINSAM_LANDING_DIR; default <data dir>/landing).")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
-    as_of: Annotated[Optional[str], typer.Option(help="Data date YYYY-MM-DD (FINSAM_AS_OF; default today).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild and publish even if nothing changed since the last publish (FINSAM_FORCE_REBUILD).")] = False,
+    landing: Annotated[
+        Path | None, typer.Option(help="Landing folder (FINSAM_LANDING_DIR; default <data dir>/landing).")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Data date YYYY-MM-DD (FINSAM_AS_OF; default today).")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Rebuild and publish even if nothing changed since the last publish (FINSAM_FORCE_REBUILD)."
+        ),
+    ] = False,
 ) -> None:
     """Materialise the whole asset graph in process: ingest → dbt → publish.
 
@@ -130,7 +141,9 @@ def refresh(
     FINSAM_ALERT_WEBHOOK_URL when set.
     """
     data_given = given_as(data_dir, "--data-dir", settings_module.ENV_DATA_DIR, "data folder", "./data")
-    landing_given = given_as(landing, "--landing", settings_module.ENV_LANDING_DIR, "landing folder", "<data dir>/landing")
+    landing_given = given_as(
+        landing, "--landing", settings_module.ENV_LANDING_DIR, "landing folder", "<data dir>/landing"
+    )
     if force:
         os.environ[settings_module.ENV_FORCE_REBUILD] = "1"
     s = settings_or_fail("refresh", landing=landing, data_dir=data_dir, as_of=as_of)
@@ -164,8 +177,10 @@ def refresh(
 def report(
     forbund: Annotated[str, typer.Option(help="The förbund, as in marts.dim_insats.")],
     period: Annotated[str, typer.Option(help="Period id: 2022-H1, 2022, 2022-Q2, 2022-06 or 2021-07--2022-06.")],
-    insats: Annotated[Optional[str], typer.Option(help="Insats-ID; without it the report covers the whole förbund.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
+    insats: Annotated[
+        str | None, typer.Option(help="Insats-ID; without it the report covers the whole förbund.")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
 ) -> None:
     """Write the half-year / annual report (Swedish HTML) from <data dir>/bi.duckdb; print its path."""
     if not PERIOD_ID.fullmatch(period):
@@ -174,7 +189,9 @@ def report(
     s = settings_or_fail("report", data_dir=data_dir)
     folder_or_fail("report", s.data_dir, data_given)
     if not s.bi_path.is_file():
-        fail("report", f"{s.bi_path}: no such file; run `finsam refresh` first, or give the data folder with --data-dir")
+        fail(
+            "report", f"{s.bi_path}: no such file; run `finsam refresh` first, or give the data folder with --data-dir"
+        )
 
     import duckdb
 
@@ -200,7 +217,7 @@ app.add_typer(export_app, name="export")
 def export_uppfoljning_finsam(
     forbund: Annotated[str, typer.Option(help="The förbund, as in marts.uppfoljning_finsam.")],
     ar: Annotated[str, typer.Option(help="A complete year, e.g. 2025.")],
-    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (FINSAM_DATA_DIR; default ./data).")] = None,
 ) -> None:
     """Write the förbund's Uppföljning Finsam figures for the year as an Excel workbook
     (<data dir>/exports/uppfoljning_finsam/<förbund>/<år>.xlsx); print its path."""
@@ -239,7 +256,9 @@ def check_something_to_load(s: settings_module.Settings) -> None:
             ".xlsx file named after its kind, e.g. budget_2026-11-02.csv; the kinds are in pipelines/sources/)",
         )
     if loaded is not None:
-        typer.echo(f"finsam refresh: the landing folder {s.landing_dir} holds no export; refreshing from the {loaded} files loaded before")
+        typer.echo(
+            f"finsam refresh: the landing folder {s.landing_dir} holds no export; refreshing from the {loaded} files loaded before"
+        )
 
 
 def _loaded_file_count(warehouse: Path) -> int | None:

@@ -40,7 +40,15 @@ nightly_schedule, landing_sensor = build_automation(refresh_job)
 defs = dg.Definitions(
     # apply_ops_specs adds owners, the marts' freshness policy and raw column schemas, so the UI shows them.
     assets=apply_ops_specs(
-        [*ingest_assets, finsam_dbt_assets, publish_asset, postgres_marts, rapporter, uppfoljning_finsam_workbooks, docs_asset]
+        [
+            *ingest_assets,
+            finsam_dbt_assets,
+            publish_asset,
+            postgres_marts,
+            rapporter,
+            uppfoljning_finsam_workbooks,
+            docs_asset,
+        ]
     ),
     asset_checks=quality_checks,
     jobs=[refresh_job],

@@ -129,13 +129,14 @@ def run_refresh(s: Settings) -> RefreshOutcome:
     """
     from pipelines.ops.alerts import alert_cli_failure
     from pipelines.ops.lock import cli_refresh_lock
-
     from pipelines.transform.inputs import nothing_to_refresh
 
     with cli_refresh_lock(s.data_dir):
         unchanged = nothing_to_refresh(s)
         if unchanged is not None:  # no new file, same inputs as the last publish: no run at all
-            outcome = RefreshOutcome(settings=s, success=True, published=False, run_id="", unchanged_since=unchanged["published_at"])
+            outcome = RefreshOutcome(
+                settings=s, success=True, published=False, run_id="", unchanged_since=unchanged["published_at"]
+            )
             outcome.mart_rows = _bi_rows(s)
             return outcome
         try:
@@ -152,9 +153,9 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.export.assets import uppfoljning_finsam_workbooks
     from pipelines.ops.alerts import step_failure_text
     from pipelines.publish.assets import POSTGRES_KEY, PUBLISH_KEY
-    from pipelines.export.assets import uppfoljning_finsam_workbooks
     from pipelines.report.assets import rapporter
     from pipelines.transform.inputs import last_published
 
@@ -167,9 +168,7 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         tags={"finsam/trigger": "cli", "finsam/as_of": s.as_of.isoformat()},
     )
-    published = any(
-        e.is_step_materialization and e.asset_key == PUBLISH_KEY for e in result.all_events
-    )
+    published = any(e.is_step_materialization and e.asset_key == PUBLISH_KEY for e in result.all_events)
     # step_failure_text unwraps retries ("Exceeded max_retries") down to the real error, the one to act on
     failures = [step_failure_text(e) for e in result.all_events if e.is_step_failure]
     outcome = RefreshOutcome(

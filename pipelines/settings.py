@@ -142,7 +142,9 @@ def get_settings() -> Settings:
     try:
         threshold = int(threshold_text) if threshold_text else 3
     except ValueError:
-        raise SettingsError(f"{ENV_SUPPRESSION_THRESHOLD} must be a whole number, e.g. 3, not {threshold_text!r}") from None
+        raise SettingsError(
+            f"{ENV_SUPPRESSION_THRESHOLD} must be a whole number, e.g. 3, not {threshold_text!r}"
+        ) from None
     lock_timeout_text = (os.environ.get(ENV_LOCK_TIMEOUT) or "").strip()
     try:
         lock_timeout = max(0.0, float(lock_timeout_text)) if lock_timeout_text else None
@@ -167,11 +169,12 @@ def _postgres_url() -> str | None:
     url = (os.environ.get(ENV_POSTGRES_URL) or "").strip() or None
     if url is None:
         return None
-    from psycopg.conninfo import conninfo_to_dict  # only when set: most installations have none
+    from psycopg import Error as PsycopgError  # only when set: most installations have none
+    from psycopg.conninfo import conninfo_to_dict
 
     try:
         conninfo_to_dict(url)
-    except Exception:  # psycopg's message repeats the string, which may hold a password
+    except PsycopgError:  # psycopg's message repeats the string, which may hold a password
         raise SettingsError(
             f"{ENV_POSTGRES_URL} must be a PostgreSQL connection URL, e.g. "
             "postgresql://finsam@db.example.se:5432/finsam (see docs/postgresql.md)"

@@ -3,5 +3,5 @@
     marts that differed in the last bits from run to run; decimal sums are exact. Ratios and
     the marts' contract columns are double (a division of decimals is a double). -#}
 {% macro belopp_typ() -%}
-decimal(18, 2)
+    decimal(18, 2)
 {%- endmacro %}

@@ -48,7 +48,7 @@
     ) as newest_files
         on candidate_rows._sha256 = newest_files._sha256
         and candidate_rows._loaded_at = newest_files._loaded_at
-        {%- for k in keys %}
+    {%- for k in keys %}
         and candidate_rows.{{ k }} is not distinct from newest_files.{{ k }}
-        {%- endfor %}
+    {%- endfor %}
 {%- endmacro %}

@@ -356,7 +356,7 @@ def _swedish_holidays(years: range) -> np.ndarray:
     return np.array(sorted(out), dtype=np.int64)
 
 
-_HOURS_LUT = pl.Series([f"{i // 10},{i % 10}" for i in range(0, 241)], dtype=pl.String)
+_HOURS_LUT = pl.Series([f"{i // 10},{i % 10}" for i in range(241)], dtype=pl.String)
 
 
 def _hours_text(tenths: np.ndarray) -> pl.Series:
@@ -369,7 +369,7 @@ def _amount_text(ore: pl.Expr) -> pl.Expr:
     a = ore.abs()
     kr = a // 100
     g1, g2, g3 = kr // 1_000_000, (kr // 1000) % 1000, kr % 1000
-    z3 = lambda e: e.cast(pl.String).str.zfill(3)  # noqa: E731
+    z3 = lambda e: e.cast(pl.String).str.zfill(3)  # noqa: E731 - a one-line helper for the expression below
     body = (
         pl.when(g1 > 0)
         .then(g1.cast(pl.String) + " " + z3(g2) + " " + z3(g3))
@@ -409,7 +409,6 @@ def _encode(text: str, encoding: str) -> bytes:
     if encoding == "cp1252" and _fast_cp1252():
         return text.encode("latin-1")  # a memcpy for latin-1 text; the same bytes as cp1252 here
     return text.encode(encoding)
-
 
 
 @dataclass
@@ -937,8 +936,8 @@ def generate(
     persons, order = _person_space(r_pers)
     n_space = len(order)
     n_act_chains = int(ins.filter(pl.col("aktiviteter"))["n_chain"].sum())
-    n_nonins = int(round(0.3 * n_act_chains))
-    n_coapp = int(round(0.16 * chains.height)) + 10
+    n_nonins = round(0.3 * n_act_chains)
+    n_coapp = round(0.16 * chains.height) + 10
     n_reserved = min(n_nonins + n_coapp, n_space // 4)
     reserved = order[:n_reserved]
     pool = order[n_reserved:]
@@ -967,7 +966,10 @@ def generate(
             "Insatsnamn": ins_namn,
             "Startdatum": _date_series(ins["start"].to_numpy()),
             "Slutdatum": _date_series(ins["slut"].to_numpy()),
-            "Årsplatser": pl.Series(ins["arsplatser_reg"].to_numpy()).cast(pl.Int64).cast(pl.String).replace("-1", None),
+            "Årsplatser": pl.Series(ins["arsplatser_reg"].to_numpy())
+            .cast(pl.Int64)
+            .cast(pl.String)
+            .replace("-1", None),
             "Provotid dagar": ins["provotid"].cast(pl.String),
             "Målutfall": ins["malutfall"],
             **_registration_columns(world),
@@ -1198,7 +1200,7 @@ def _write_procapita(
                 write(None, chunk.drop("_y"))
         for key in handles:
             if key not in header_done:
-                write(key, pl.DataFrame(schema={c: pl.String for c in NARVARO_COLUMNS}))
+                write(key, pl.DataFrame(schema=dict.fromkeys(NARVARO_COLUMNS, pl.String)))
     finally:
         for fh in handles.values():
             fh.close()
@@ -1521,11 +1523,19 @@ def _write_money(rng, out: _Out, world: _World, end: dt.date, split: bool, d_tag
         bud_rows["Insats-ID"].append(None)
         bud_rows["Kostnadsslag"].append("Övriga kostnader")
         bud_rows["Belopp"].append(a)
-    schema = {"År": pl.Int64, "Förbund": pl.String, "Insats-ID": pl.String, "Kostnadsslag": pl.String, "Belopp": pl.Int64}
+    schema = {
+        "År": pl.Int64,
+        "Förbund": pl.String,
+        "Insats-ID": pl.String,
+        "Kostnadsslag": pl.String,
+        "Belopp": pl.Int64,
+    }
     budget = pl.DataFrame(bud_rows, schema=schema)
-    budget = budget.with_columns(pl.col("Kostnadsslag").replace_strict(KOSTNADSSLAG, list(range(4))).alias("_k")).sort(
-        ["År", "Förbund", pl.col("Insats-ID").is_null(), "Insats-ID", "_k"]
-    ).drop("_k")
+    budget = (
+        budget.with_columns(pl.col("Kostnadsslag").replace_strict(KOSTNADSSLAG, list(range(4))).alias("_k"))
+        .sort(["År", "Förbund", pl.col("Insats-ID").is_null(), "Insats-ID", "_k"])
+        .drop("_k")
+    )
     out.csv(f"budget_{d_tag}.csv", budget)
 
     # ---- finansiering: state 1/2 (Försäkringskassan), region 1/4, kommuner 1/4 by population
@@ -1577,7 +1587,14 @@ def _write_money(rng, out: _Out, world: _World, end: dt.date, split: bool, d_tag
         konto = np.array([a[0] for a in accounts])[_pick(rng, weights, len(rep))]
         mon = rng.integers(0, 12, len(rep))
         motpart = np.where(konto == 6460, [led.motpart(regions[f]) for f in g_f[rep]] if len(rep) else -1, -1)
-        return dict(f=g_f[rep], m=base_m[rep] + mon, i=g_i[rep], konto=konto, ore=np.rint(amt * 100), motpart=motpart)
+        return {
+            "f": g_f[rep],
+            "m": base_m[rep] + mon,
+            "i": g_i[rep],
+            "konto": konto,
+            "ore": np.rint(amt * 100),
+            "motpart": motpart,
+        }
 
     inv = [
         invoices(0, np.full(g, 2.0), [konton["personal_ovrigt"]], [1.0], share=0.03),
@@ -1606,7 +1623,7 @@ def _write_money(rng, out: _Out, world: _World, end: dt.date, split: bool, d_tag
     konto = admin_konton[_pick(rng, [0.2, 0.1, 0.15, 0.1, 0.25, 0.2], len(rep))]
     mon = rng.integers(0, 12, len(rep))
     ore = np.rint(spent[rep] * w / wsum[rep] * 100)
-    inv.append(dict(f=af[rep], m=(ay[rep] - 1970) * 12 + mon, i=-1, konto=konto, ore=ore))
+    inv.append({"f": af[rep], "m": (ay[rep] - 1970) * 12 + mon, "i": -1, "konto": konto, "ore": ore})
     for part in inv:
         led.add(**part)
     # corrections: a few invoices are partly credited again in the same month

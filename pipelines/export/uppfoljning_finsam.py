@@ -95,11 +95,17 @@ def complete_years(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 def read_registration(con: duckdb.DuckDBPyConnection, forbund: str, ar: str) -> Registration:
     """The mart's rows for one förbund and year; ValueError when there are none or the year is
     not complete at as_of."""
-    period = _rows(con, "select is_complete, as_of from marts.dim_period where period_typ = 'ar' and period_id = ?", [ar])
-    rows = _rows(con, f"select * from marts.{MART} where forbund = ? and period_id = ? order by insats_id", [forbund, ar])
+    period = _rows(
+        con, "select is_complete, as_of from marts.dim_period where period_typ = 'ar' and period_id = ?", [ar]
+    )
+    rows = _rows(
+        con, f"select * from marts.{MART} where forbund = ? and period_id = ? order by insats_id", [forbund, ar]
+    )
     if not period or not rows:
         known = sorted({r[0] for r in con.execute(f"select distinct forbund from marts.{MART}").fetchall()})
-        raise ValueError(f"no figures for förbund {forbund!r} and year {ar} in marts.{MART} (förbund: {', '.join(known)})")
+        raise ValueError(
+            f"no figures for förbund {forbund!r} and year {ar} in marts.{MART} (förbund: {', '.join(known)})"
+        )
     if not period[0]["is_complete"]:
         raise ValueError(f"year {ar} is not complete at as_of {period[0]['as_of']}: its figures are not final yet")
     forbund_row = next((r for r in rows if r["insats_id"] == FORBUND_ROW), None)

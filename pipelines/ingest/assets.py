@@ -5,7 +5,6 @@ against it. A bad file never fails the asset: it is quarantined, listed in the a
 metadata, and the good files still load (exit code 2 from `finsam refresh`).
 """
 
-
 import datetime as dt
 
 import dagster as dg

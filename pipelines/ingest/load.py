@@ -116,8 +116,10 @@ class IngestReport:
 
     def summary(self) -> str:
         lines = [
-            f"{self.kind}: {len(self.loaded)} fil(er) inlästa ({self.rows_loaded} rader), "
-            f"{len(self.skipped)} oförändrade, {len(self.quarantined)} i karantän"
+            (
+                f"{self.kind}: {len(self.loaded)} fil(er) inlästa ({self.rows_loaded} rader), "
+                f"{len(self.skipped)} oförändrade, {len(self.quarantined)} i karantän"
+            )
         ]
         lines += [f"  inläst: {f.name} ({f.rows} rader)" for f in self.loaded]
         lines += [f"  oförändrad: {f.name}" for f in self.skipped]
@@ -152,14 +154,17 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]
         "order by ordinal_position",
         [RAW_SCHEMA, table],
     ).fetchall()
-    return {name: dtype for name, dtype in rows}
+    return dict(rows)
 
 
 def has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether this warehouse has a file ledger yet (it has none before its first ingest)."""
-    return con.execute(
-        f"select count(*) from information_schema.tables where table_schema = '{RAW_SCHEMA}' and table_name = '_file_ledger'"
-    ).fetchone()[0] > 0
+    return (
+        con.execute(
+            f"select count(*) from information_schema.tables where table_schema = '{RAW_SCHEMA}' and table_name = '_file_ledger'"
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
@@ -190,9 +195,7 @@ def registered_insats_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Insats-IDs in `raw.insatser` (every loaded register file); empty when the table is missing."""
     if "insats_id" not in _table_columns(con, "insatser"):
         return set()
-    rows = con.execute(
-        f"select distinct insats_id from {RAW_SCHEMA}.insatser where insats_id is not null"
-    ).fetchall()
+    rows = con.execute(f"select distinct insats_id from {RAW_SCHEMA}.insatser where insats_id is not null").fetchall()
     return {r[0] for r in rows}
 
 
@@ -206,7 +209,9 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, kind: str, sha256: str) -> b
     )
 
 
-def files_to_ingest(con: duckdb.DuckDBPyConnection, landing_dir: Path, specs: dict[str, SourceSpec] | None = None) -> list[str]:
+def files_to_ingest(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, specs: dict[str, SourceSpec] | None = None
+) -> list[str]:
     """The landing files ingest would read: those whose bytes the ledger has not loaded for their kind."""
     specs = specs if specs is not None else load_specs()
     ledger = has_ledger(con)
@@ -231,8 +236,7 @@ def _write_ledger(
     # One row per (kind, sha256): a retried quarantined file replaces its earlier row.
     con.execute(f"delete from {LEDGER_TABLE} where kind = ? and sha256 = ?", [f.kind, f.sha256])
     con.execute(
-        f"insert into {LEDGER_TABLE} ({', '.join(n for n, _ in LEDGER_COLUMNS)}) "
-        f"values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {LEDGER_TABLE} ({', '.join(n for n, _ in LEDGER_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [f.sha256, f.kind, f.name, status, reason, rows, f.file_date, exported_at, f.mtime, loaded_at],
     )
 
@@ -345,8 +349,14 @@ def _append(
     con.register(view, table)
     try:
         constants = ", ".join(f"cast(? as {t}) as {_q(n)}" for n, t in _FILE_COLUMNS)
-        values = {"_source_file": f.name, "_sha256": f.sha256, "_loaded_at": loaded_at,
-                  "_file_date": f.file_date, "_exported_at": exported_at, "_file_mtime": f.mtime}
+        values = {
+            "_source_file": f.name,
+            "_sha256": f.sha256,
+            "_loaded_at": loaded_at,
+            "_file_date": f.file_date,
+            "_exported_at": exported_at,
+            "_file_mtime": f.mtime,
+        }
         con.execute(
             f"insert into {RAW_SCHEMA}.{_q(spec.kind)} by name select {view}.*, {constants} from {view}",
             [values[n] for n, _ in _FILE_COLUMNS],
@@ -414,7 +424,11 @@ def _read(
     started = time.perf_counter()
     try:
         result, exported_at = read_and_parse(
-            f, spec, key=key, refresh_day=refresh_day, registered_insats_ids=registered_insats_ids,
+            f,
+            spec,
+            key=key,
+            refresh_day=refresh_day,
+            registered_insats_ids=registered_insats_ids,
             personnummer_memo=memo,
         )
     except Exception as exc:  # noqa: BLE001 - a file must never stop the other files
@@ -460,13 +474,16 @@ def _load_or_quarantine(
             checked = verdict.result()
             if checked is result and f.path.exists():
                 del result, checked  # the frame is the only big object left: free it now
-                _write_ledger(con, f, status="loaded", reason=None, rows=rows,
-                              exported_at=exported_at, loaded_at=now)
+                _write_ledger(con, f, status="loaded", reason=None, rows=rows, exported_at=exported_at, loaded_at=now)
                 con.commit()
                 report.loaded.append(LoadedFile(f.name, f.sha256, rows))
                 log.info(
                     "%s: loaded %d rows into raw.%s (read+parse %.1f s, validate+write %.1f s)",
-                    f.name, rows, spec.kind, read.seconds, time.perf_counter() - started,
+                    f.name,
+                    rows,
+                    spec.kind,
+                    read.seconds,
+                    time.perf_counter() - started,
                 )
                 return
             con.rollback()
@@ -482,7 +499,7 @@ def _load_or_quarantine(
         log.warning("%s: disappeared from the landing folder during ingest", f.name)
         return
     errors = [str(e) for e in result.errors[:MAX_ERRORS]]
-    summary = [f'{c or "(rad)"}: {p}: {n} st' for c, p, n in result.summary]
+    summary = [f"{c or '(rad)'}: {p}: {n} st" for c, p, n in result.summary]
     text = _reason_text(f, errors, result.error_count, summary, now)
     target, reason_file = _quarantine(f, Path(quarantine_dir), text)
     short = result.errors[0].describe(with_file=False) if result.errors else "okänt fel"
@@ -490,8 +507,15 @@ def _load_or_quarantine(
         short = f"{result.error_count} fel; första: {short}"
     con.begin()
     try:
-        _write_ledger(con, f, status="quarantined", reason="\n".join(errors), rows=result.rows or None,
-                      exported_at=exported_at, loaded_at=now)
+        _write_ledger(
+            con,
+            f,
+            status="quarantined",
+            reason="\n".join(errors),
+            rows=result.rows or None,
+            exported_at=exported_at,
+            loaded_at=now,
+        )
         con.commit()
     except Exception:
         con.rollback()

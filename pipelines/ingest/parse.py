@@ -125,9 +125,9 @@ def _number_text(t: pl.Expr) -> pl.Expr:
 
 
 def parse_date_expr(t: pl.Expr) -> pl.Expr:
-    iso = t.str.extract(
-        r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", 1
-    ).str.to_date("%Y-%m-%d", strict=False)
+    iso = t.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", 1).str.to_date(
+        "%Y-%m-%d", strict=False
+    )
     compact = pl.when(t.str.contains(r"^\d{8}$")).then(t.str.to_date("%Y%m%d", strict=False))
     # Excel serial day numbers (5 digits: 1927-05-18 .. 2173-10-14), fraction = time of day.
     serial_text = pl.when(t.str.contains(r"^\d{5}(?:[.,]\d+)?$")).then(t)
@@ -203,9 +203,7 @@ def _typed_name(name: str) -> str:
     return f"__typed_{name}"
 
 
-def map_headers(
-    headers: list[str], spec: SourceSpec, file_name: str
-) -> tuple[dict[str, int], list[RowError]]:
+def map_headers(headers: list[str], spec: SourceSpec, file_name: str) -> tuple[dict[str, int], list[RowError]]:
     """canonical name -> index of the file's column; errors for duplicates and missing
     required columns."""
     lookup = spec.header_lookup
@@ -221,7 +219,7 @@ def map_headers(
                     file_name,
                     None,
                     header,
-                    f'kolumnen {spec.column(name).header} förekommer två gånger '
+                    f"kolumnen {spec.column(name).header} förekommer två gånger "
                     f'("{headers[mapping[name]]}" och "{header}")',
                 )
             )
@@ -231,9 +229,7 @@ def map_headers(
         if col.name not in mapping:
             aliases = ", ".join(f'"{a}"' for a in col.aliases)
             hint = f" (eller {aliases})" if aliases else ""
-            errors.append(
-                RowError(file_name, None, col.header, f'obligatorisk kolumn "{col.header}"{hint} saknas')
-            )
+            errors.append(RowError(file_name, None, col.header, f'obligatorisk kolumn "{col.header}"{hint} saknas'))
     return mapping, errors
 
 
@@ -259,9 +255,13 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
     # column, so only columns with an empty value or one with outer whitespace are trimmed
     # (looked for among the distinct values: exports repeat values, a regex per cell is slow).
     source_cols = [f"c{mapping[c.name]}" for c in spec.columns if c.name in mapping]
-    padded = read.frame.select(
-        [pl.col(c).unique().str.contains(r"^\s|\s$|^$").any().alias(c) for c in source_cols]
-    ).row(0, named=True) if read.frame.height else {}
+    padded = (
+        read.frame.select([pl.col(c).unique().str.contains(r"^\s|\s$|^$").any().alias(c) for c in source_cols]).row(
+            0, named=True
+        )
+        if read.frame.height
+        else {}
+    )
     text_exprs = []
     for col in spec.columns:
         if col.name in mapping:
@@ -289,8 +289,14 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
         if col.type in _CONVERTERS:
             typed_exprs.append(_convert(frame, col).alias(typed))
             checks.append(
-                _Check(header, pl.lit(_TYPE_PROBLEMS[col.type]), _TYPE_PROBLEMS[col.type],
-                       t.is_not_null() & pl.col(typed).is_null(), _text(col.name), order[col.name])
+                _Check(
+                    header,
+                    pl.lit(_TYPE_PROBLEMS[col.type]),
+                    _TYPE_PROBLEMS[col.type],
+                    t.is_not_null() & pl.col(typed).is_null(),
+                    _text(col.name),
+                    order[col.name],
+                )
             )
         elif col.type in ("text", "code", "code_list"):
             typed_exprs.append(t.alias(typed))
@@ -306,8 +312,14 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
             )
             problem = f"ogiltigt steg (väntade 1–{len(col.codes)} eller {', '.join(col.codes)})"
             checks.append(
-                _Check(header, pl.lit(problem), problem, t.is_not_null() & pl.col(typed).is_null(),
-                       _text(col.name), order[col.name])
+                _Check(
+                    header,
+                    pl.lit(problem),
+                    problem,
+                    t.is_not_null() & pl.col(typed).is_null(),
+                    _text(col.name),
+                    order[col.name],
+                )
             )
         elif col.type == "personnummer":
             pass  # below, through a join on the distinct values
@@ -323,14 +335,29 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
         err = f"__pnr_error_{col.name}"
         rank = f"__pnr_rank_{col.name}" if cluster_key is None else None
         frame = pseudonymise_column(
-            frame, col.name, key=ctx.key, refresh_day=ctx.refresh_day,
-            pseudonym_as=_typed_name(pseudonym_as), birth_date_as=_typed_name(birth_as),
-            sex_as=_typed_name(sex_as), error_as=err, rank_as=rank, memo=ctx.personnummer_memo,
+            frame,
+            col.name,
+            key=ctx.key,
+            refresh_day=ctx.refresh_day,
+            pseudonym_as=_typed_name(pseudonym_as),
+            birth_date_as=_typed_name(birth_as),
+            sex_as=_typed_name(sex_as),
+            error_as=err,
+            rank_as=rank,
+            memo=ctx.personnummer_memo,
         )
         cluster_key = cluster_key or rank
         # No value: a personnummer is never shown.
-        checks.append(_Check(headers[col.name], pl.col(err), "ogiltigt personnummer",
-                             pl.col(err).is_not_null(), None, order[col.name]))
+        checks.append(
+            _Check(
+                headers[col.name],
+                pl.col(err),
+                "ogiltigt personnummer",
+                pl.col(err).is_not_null(),
+                None,
+                order[col.name],
+            )
+        )
 
     # 3. rules on typed values.
     by_name = {c.name: c for c in spec.columns}
@@ -338,8 +365,16 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
         header, t, v = headers[col.name], pl.col(col.name), pl.col(_typed_name(col.name))
         o = order[col.name]
         if col.required:
-            checks.append(_Check(header, pl.lit("värde saknas (obligatorisk kolumn)"),
-                                 "värde saknas (obligatorisk kolumn)", t.is_null(), None, o))
+            checks.append(
+                _Check(
+                    header,
+                    pl.lit("värde saknas (obligatorisk kolumn)"),
+                    "värde saknas (obligatorisk kolumn)",
+                    t.is_null(),
+                    None,
+                    o,
+                )
+            )
         if col.min is not None:
             p = f"värdet är mindre än {_fmt_number(col.min)}"
             checks.append(_Check(header, pl.lit(p), p, v < col.min, _text(col.name), o))
@@ -348,36 +383,56 @@ def parse_frame(read: ReadResult, spec: SourceSpec, ctx: ParseContext) -> ParseR
             checks.append(_Check(header, pl.lit(p), p, v > col.max, _text(col.name), o))
         if col.pattern is not None:
             p = f"värdet har fel form (mönster {col.pattern})"
-            checks.append(_Check(header, pl.lit(p), p, t.is_not_null() & ~t.str.contains(col.pattern),
-                                 _text(col.name), o))
+            checks.append(
+                _Check(header, pl.lit(p), p, t.is_not_null() & ~t.str.contains(col.pattern), _text(col.name), o)
+            )
         if col.not_future:
             p = f"datumet är efter filens exportdatum {ctx.export_date.isoformat()} ({ctx.export_date_source})"
             checks.append(_Check(header, pl.lit(p), p, v > pl.lit(ctx.export_date), _text(col.name), o))
         if col.not_before:
             other = by_name[col.not_before]
             other_header = headers[other.name]
-            p = f'{header} är före {other_header}'
-            checks.append(_Check(
-                header, pl.lit(p), p, v < pl.col(_typed_name(other.name)),
-                pl.format("{} ({}: {})", _text(col.name), pl.lit(other_header), _text(other.name)), o,
-            ))
+            p = f"{header} är före {other_header}"
+            checks.append(
+                _Check(
+                    header,
+                    pl.lit(p),
+                    p,
+                    v < pl.col(_typed_name(other.name)),
+                    pl.format("{} ({}: {})", _text(col.name), pl.lit(other_header), _text(other.name)),
+                    o,
+                )
+            )
         if col.max_over:
             other = by_name[col.max_over.column]
             other_header = headers[other.name]
             p = f"{header} är mer än {other_header} + {_fmt_number(col.max_over.plus)}"
-            checks.append(_Check(
-                header, pl.lit(p), p, v > pl.col(_typed_name(other.name)) + col.max_over.plus,
-                pl.format("{} ({}: {})", _text(col.name), pl.lit(other_header), _text(other.name)), o,
-            ))
+            checks.append(
+                _Check(
+                    header,
+                    pl.lit(p),
+                    p,
+                    v > pl.col(_typed_name(other.name)) + col.max_over.plus,
+                    pl.format("{} ({}: {})", _text(col.name), pl.lit(other_header), _text(other.name)),
+                    o,
+                )
+            )
         if col.must_be_registered and ctx.registered_insats_ids is not None:
             registered = sorted(ctx.registered_insats_ids)
             p = "Insats-ID finns inte i insatsregistret (raw.insatser)"
-            checks.append(_Check(header, pl.lit(p), p, v.is_not_null() & ~v.is_in(registered),
-                                 _text(col.name), o))
-    for extra_col in extra[:1]:
+            checks.append(_Check(header, pl.lit(p), p, v.is_not_null() & ~v.is_in(registered), _text(col.name), o))
+    for _extra_col in extra[:1]:
         p = "raden har fler fält än rubrikraden (avgränsare i ett värde utan citattecken?)"
-        checks.append(_Check(None, pl.lit(p), p, pl.any_horizontal([_clean(pl.col(c)).is_not_null() for c in extra]),
-                             None, len(order)))
+        checks.append(
+            _Check(
+                None,
+                pl.lit(p),
+                p,
+                pl.any_horizontal([_clean(pl.col(c)).is_not_null() for c in extra]),
+                None,
+                len(order),
+            )
+        )
 
     errors, error_count, summary = _collect(frame, checks, file_name)
     if error_count:

@@ -212,7 +212,13 @@ def pseudonymise_column(
         errors.append(None)
     found = pl.DataFrame(
         {"value": distinct, "pseudonym": pseudonyms, "birth_date": births, "sex": sexes, "error": errors},
-        schema={"value": pl.String, "pseudonym": pl.String, "birth_date": pl.Date, "sex": pl.String, "error": pl.String},
+        schema={
+            "value": pl.String,
+            "pseudonym": pl.String,
+            "birth_date": pl.Date,
+            "sex": pl.String,
+            "error": pl.String,
+        },
     )
     if memo is not None:
         memo.add(found)
@@ -224,7 +230,9 @@ def pseudonymise_column(
         mapping = mapping.sort(pseudonym_as, nulls_last=True).with_row_index(rank_as)
         mapping = mapping.with_columns(pl.col(rank_as).cast(pl.UInt32))
     # Join the key column alone and attach the results: joining the whole frame would copy it.
-    looked_up = frame.select(column).rechunk().join(
-        mapping, left_on=column, right_on=join_key, how="left", maintain_order="left"
+    looked_up = (
+        frame.select(column)
+        .rechunk()
+        .join(mapping, left_on=column, right_on=join_key, how="left", maintain_order="left")
     )
     return frame.with_columns(looked_up.drop(column))

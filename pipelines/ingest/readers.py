@@ -114,8 +114,7 @@ def parse_exported_at(lines: list[str]) -> dt.datetime | None:
 def _no_header_error(spec: SourceSpec) -> ReadError:
     expected = ", ".join(f'"{c.header}"' for c in spec.required_columns)
     return ReadError(
-        f"hittar ingen rubrikrad bland de första {HEADER_SCAN_ROWS} raderna "
-        f"(väntade kolumnerna {expected})"
+        f"hittar ingen rubrikrad bland de första {HEADER_SCAN_ROWS} raderna (väntade kolumnerna {expected})"
     )
 
 
@@ -292,7 +291,7 @@ def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
 
     data_cols = [f"c{i}" for i in range(len(headers))]
     extra_cols = [f"__extra_{k}" for k in range(EXTRA_FIELDS)]
-    schema = {c: pl.String for c in data_cols + extra_cols}
+    schema = dict.fromkeys(data_cols + extra_cols, pl.String)
     if enc.name in ("utf-8", "utf-8-sig"):
         source: Path | bytes = path  # Polars reads the (validated) UTF-8 file directly
     else:
@@ -355,7 +354,7 @@ def read_xlsx(path: Path, spec: SourceSpec) -> ReadResult:
     try:
         reader = fastexcel.read_excel(path)
         sheet_names = list(reader.sheet_names)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - whatever fastexcel raises, the file is no readable workbook
         raise ReadError(f"kan inte läsas som Excel-fil ({type(exc).__name__})") from None
     for sheet in sheet_names:
         try:
@@ -382,11 +381,9 @@ def read_xlsx(path: Path, spec: SourceSpec) -> ReadResult:
                     pl.col(src).str.replace(_EXCEL_MIDNIGHT, "${1}").alias(dst)
                     for src, dst in zip(source_cols, data_cols, strict=True)
                 ]
-                + [pl.lit(None, dtype=pl.String).alias(c) for c in data_cols[len(source_cols):]]
+                + [pl.lit(None, dtype=pl.String).alias(c) for c in data_cols[len(source_cols) :]]
             )
-            .with_columns(
-                (pl.int_range(0, pl.len(), dtype=pl.Int64) + header_index + 2).alias("_row_number")
-            )
+            .with_columns((pl.int_range(0, pl.len(), dtype=pl.Int64) + header_index + 2).alias("_row_number"))
         )
         frame = _drop_blank_and_total_rows(frame, data_cols)
         return ReadResult(

@@ -54,9 +54,24 @@ PERIOD_MONTH_COLUMN = ("_period_month", "DATE")
 
 _COLUMN_KEYS = frozenset(
     {
-        "name", "header", "type", "required", "kodlista", "aliases", "default", "min", "max",
-        "pattern", "not_future", "not_before", "max_over", "must_be_registered",
-        "pseudonym_as", "birth_date_as", "sex_as", "description",
+        "name",
+        "header",
+        "type",
+        "required",
+        "kodlista",
+        "aliases",
+        "default",
+        "min",
+        "max",
+        "pattern",
+        "not_future",
+        "not_before",
+        "max_over",
+        "must_be_registered",
+        "pseudonym_as",
+        "birth_date_as",
+        "sex_as",
+        "description",
     }
 )
 _SPEC_KEYS = frozenset({"kind", "description", "replace_by", "month_of", "columns"})
@@ -312,8 +327,7 @@ def load_spec(path: Path, code_lists: CodeLists | None = None) -> SourceSpec:
     if kind != path.stem:
         raise SpecError(f"{where}: kind {kind!r} must equal the file name {path.stem!r}")
     columns = tuple(
-        _column_from_yaml(c, code_lists, f"{where} column {i + 1}")
-        for i, c in enumerate(raw.get("columns") or [])
+        _column_from_yaml(c, code_lists, f"{where} column {i + 1}") for i, c in enumerate(raw.get("columns") or [])
     )
     if not columns:
         raise SpecError(f"{where}: no columns")
@@ -325,13 +339,13 @@ def load_spec(path: Path, code_lists: CodeLists | None = None) -> SourceSpec:
     for col in columns:
         for key in col.header_keys:
             if key in seen_keys and seen_keys[key] != col.name:
-                raise SpecError(
-                    f"{where}: header alias key {key!r} matches both {seen_keys[key]} and {col.name}"
-                )
+                raise SpecError(f"{where}: header alias key {key!r} matches both {seen_keys[key]} and {col.name}")
             seen_keys[key] = col.name
-        if col.not_before and by_name.get(col.not_before, None) is None:
+        if col.not_before and by_name.get(col.not_before) is None:
             raise SpecError(f"{where}: {col.name}.not_before names unknown column {col.not_before!r}")
-        if col.not_before and (col.type not in ("date", "yearmonth") or by_name[col.not_before].type not in ("date", "yearmonth")):
+        if col.not_before and (
+            col.type not in ("date", "yearmonth") or by_name[col.not_before].type not in ("date", "yearmonth")
+        ):
             raise SpecError(f"{where}: {col.name}.not_before needs two date columns")
         if col.not_future and col.type not in ("date", "yearmonth"):
             raise SpecError(f"{where}: {col.name}.not_future needs a date column")
@@ -380,7 +394,5 @@ def _load_specs_cached(spec_dir: Path, seeds_dir: Path) -> tuple[SourceSpec, ...
 
 def load_specs(spec_dir: Path | None = None, seeds_dir: Path | None = None) -> dict[str, SourceSpec]:
     """Every source kind's spec, keyed by kind (cached per directory pair)."""
-    specs = _load_specs_cached(
-        (spec_dir or SOURCES_SPEC_DIR).resolve(), (seeds_dir or SEEDS_DIR).resolve()
-    )
+    specs = _load_specs_cached((spec_dir or SOURCES_SPEC_DIR).resolve(), (seeds_dir or SEEDS_DIR).resolve())
     return {s.kind: s for s in specs}

@@ -63,7 +63,14 @@ class Alert:
     def line(self) -> str:
         detail = "; ".join([self.message, *self.failures]) if self.failures else self.message
         return "\t".join(
-            [self.time, self.status, f"job={self.job}", f"run={self.run_id or '-'}", f"trigger={self.trigger}", one_line(detail, 2000)]
+            [
+                self.time,
+                self.status,
+                f"job={self.job}",
+                f"run={self.run_id or '-'}",
+                f"trigger={self.trigger}",
+                one_line(detail, 2000),
+            ]
         )
 
     def payload(self, data_dir: Path) -> dict:
@@ -71,7 +78,9 @@ class Alert:
         run = f", run {self.run_id[:8]}" if self.run_id else ""
         first = self.failures[0] if self.failures else self.message
         return {
-            "text": one_line(f"finsam-warehouse on {host}: {self.job} {self.status.lower()} ({self.trigger}{run}): {first}"),
+            "text": one_line(
+                f"finsam-warehouse on {host}: {self.job} {self.status.lower()} ({self.trigger}{run}): {first}"
+            ),
             "status": self.status,
             "job": self.job,
             "run_id": self.run_id,
@@ -97,11 +106,13 @@ def post_json(url: str, payload: dict, timeout: float = WEBHOOK_TIMEOUT_SECONDS)
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "finsam-warehouse"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the operator's own URL
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # the operator's own URL, not user input
         return response.status
 
 
-def send_alert(alert: Alert, data_dir: Path, webhook_url: str | None = None, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> bool:
+def send_alert(
+    alert: Alert, data_dir: Path, webhook_url: str | None = None, timeout: float = WEBHOOK_TIMEOUT_SECONDS
+) -> bool:
     """Append the alert to alerts.log and POST it to the webhook (if any). Never raises.
 
     Returns True when everything that was asked for was delivered.
@@ -197,6 +208,8 @@ def refresh_failure_alert(context: dg.RunFailureSensorContext) -> None:
 
 def alert_cli_failure(data_dir: Path, run_id: str, failures: Iterable[str], published: bool) -> bool:
     """`finsam refresh` failed: the same alert the sensor sends for daemon runs."""
-    message = "refresh failed after publishing (bi.duckdb is new)" if published else "refresh failed; nothing was published"
+    message = (
+        "refresh failed after publishing (bi.duckdb is new)" if published else "refresh failed; nothing was published"
+    )
     alert = Alert(job="refresh", run_id=run_id, trigger="cli", message=message, failures=tuple(failures))
     return send_alert(alert, data_dir)

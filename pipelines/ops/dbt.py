@@ -64,7 +64,9 @@ def count_rows(warehouse_path: Path, manifest: Mapping[str, Any], unique_ids: It
     wanted = {
         uid: nodes[uid]["relation_name"]
         for uid in unique_ids
-        if uid in nodes and nodes[uid].get("relation_name") and nodes[uid].get("config", {}).get("materialized") in _COUNTED
+        if uid in nodes
+        and nodes[uid].get("relation_name")
+        and nodes[uid].get("config", {}).get("materialized") in _COUNTED
     }
     if not wanted or not warehouse_path.exists():
         return {}
@@ -78,7 +80,9 @@ def count_rows(warehouse_path: Path, manifest: Mapping[str, Any], unique_ids: It
     return counts
 
 
-def with_row_counts(invocation: Any, warehouse_path: Path, key_for_output: Callable[[str], dg.AssetKey]) -> Iterator[Any]:
+def with_row_counts(
+    invocation: Any, warehouse_path: Path, key_for_output: Callable[[str], dg.AssetKey]
+) -> Iterator[Any]:
     """dbt's events as they come, then one AssetObservation with `dagster/row_count` per table
     and seed built, once dbt has exited (also when it failed: the counts, then the error)."""
     built: dict[str, dg.AssetKey] = {}
@@ -103,7 +107,9 @@ def with_row_counts(invocation: Any, warehouse_path: Path, key_for_output: Calla
 # Target directories
 
 
-def prune_run_targets(target_dir: Path = DBT_PROJECT_DIR / "target", keep: int = 3, min_age_hours: float = 6.0) -> list[Path]:
+def prune_run_targets(
+    target_dir: Path = DBT_PROJECT_DIR / "target", keep: int = 3, min_age_hours: float = 6.0
+) -> list[Path]:
     """Remove dagster-dbt's per-invocation target dirs but the newest `keep` and any younger
     than `min_age_hours` (they may belong to a dbt run still going in another process)."""
     if not target_dir.is_dir():
@@ -151,7 +157,12 @@ def generate_dbt_docs(settings: Settings, fingerprint: str | None = None) -> Pat
         "--target-path", str(work), "--log-path", str(work), "--vars", dbt_vars(settings),
     ]  # fmt: skip
     done = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env={**os.environ, **dbt_env(settings)}, capture_output=True, text=True, check=False
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **dbt_env(settings)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])

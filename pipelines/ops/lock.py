@@ -148,7 +148,9 @@ class RefreshLock:
             if held is not None:
                 held.depth += 1
                 if run_id and not held.holder.run_id:
-                    held.holder = Holder(**{**asdict(held.holder), "run_id": run_id, "trigger": trigger or held.holder.trigger})
+                    held.holder = Holder(
+                        **{**asdict(held.holder), "run_id": run_id, "trigger": trigger or held.holder.trigger}
+                    )
                     _write(held.fd, held.holder)
                 return None
 
@@ -167,7 +169,11 @@ class RefreshLock:
                         raise RefreshBusy(self.path, read_holder(self.path), waited) from None
                     if not announced:
                         holder = read_holder(self.path)
-                        log.warning("waiting up to %.0f s for the refresh lock (%s)", timeout, holder.describe() if holder else self.path)
+                        log.warning(
+                            "waiting up to %.0f s for the refresh lock (%s)",
+                            timeout,
+                            holder.describe() if holder else self.path,
+                        )
                         announced = True
                     time.sleep(min(POLL_SECONDS, max(0.0, timeout - waited)))
         except BaseException:
@@ -225,7 +231,9 @@ def reap_dead_holder(instance: dg.DagsterInstance | None, stale: Holder | None, 
     """
     if stale is None:
         return None
-    message = f"a previous refresh ({stale.describe()}) ended without releasing {LOCK_FILE_NAME}: it was killed or crashed"
+    message = (
+        f"a previous refresh ({stale.describe()}) ended without releasing {LOCK_FILE_NAME}: it was killed or crashed"
+    )
     run = instance.get_run_by_id(stale.run_id) if (instance is not None and stale.run_id) else None
     was_running = run is not None and not run.is_finished
     if was_running:
@@ -238,7 +246,12 @@ def reap_dead_holder(instance: dg.DagsterInstance | None, stale: Holder | None, 
         from pipelines.ops.alerts import Alert, send_alert
 
         send_alert(
-            Alert(job=run.job_name if run else "refresh", run_id=stale.run_id or "", trigger=stale.trigger or "unknown", message=message),
+            Alert(
+                job=run.job_name if run else "refresh",
+                run_id=stale.run_id or "",
+                trigger=stale.trigger or "unknown",
+                message=message,
+            ),
             data_dir,
         )
     return message
@@ -277,7 +290,9 @@ class RefreshLockResource(dg.ConfigurableResource):
         run = context.run
         timeout = self.timeout_seconds if self.timeout_seconds is not None else lock_timeout(RUN_DEFAULT_TIMEOUT)
         lock = RefreshLock(lock_path(settings.data_dir))
-        stale = lock.acquire(timeout, run_id=run.run_id if run else None, trigger=run_trigger(run.tags) if run else None)
+        stale = lock.acquire(
+            timeout, run_id=run.run_id if run else None, trigger=run_trigger(run.tags) if run else None
+        )
         try:
             reap_dead_holder(context.instance, stale, settings.data_dir)
             yield self

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVER_USER = "postgres"
-INSTALL_HINT = "install the distribution's PostgreSQL server (Debian: `apt-get install postgresql`; `make test` does it)"
+INSTALL_HINT = (
+    "install the distribution's PostgreSQL server (Debian: `apt-get install postgresql`; `make test` does it)"
+)
 
 
 class NoPostgres(RuntimeError):
@@ -35,7 +37,8 @@ class NoPostgres(RuntimeError):
 def find_bin_dir() -> Path:
     """The newest installed server's bin folder (the one with initdb and pg_ctl)."""
     candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
     )
     if not candidates:
         found = shutil.which("initdb")
@@ -70,7 +73,17 @@ class Cluster:
     def start(self) -> None:
         options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1"
         try:
-            self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"), "-o", options, "-w", "start")
+            self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.data_dir / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "start",
+            )
         except subprocess.CalledProcessError as exc:
             log_file = self.data_dir / "server.log"
             tail = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
@@ -93,7 +106,9 @@ class Cluster:
         from psycopg import sql
 
         self.sql(sql.SQL("create role {} login createrole").format(sql.Identifier(role)))
-        self.sql(sql.SQL("create database {} owner {} encoding 'UTF8'").format(sql.Identifier(dbname), sql.Identifier(role)))
+        self.sql(
+            sql.SQL("create database {} owner {} encoding 'UTF8'").format(sql.Identifier(dbname), sql.Identifier(role))
+        )
         return self.url(role, dbname)
 
 

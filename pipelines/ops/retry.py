@@ -22,7 +22,9 @@ TRANSIENT_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is he
 
 
 def warehouse_retry_policy(delay: float = 15.0, max_retries: int = 4) -> dg.RetryPolicy:
-    return dg.RetryPolicy(max_retries=max_retries, delay=delay, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+    return dg.RetryPolicy(
+        max_retries=max_retries, delay=delay, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    )
 
 
 WAREHOUSE_RETRY_POLICY = warehouse_retry_policy()

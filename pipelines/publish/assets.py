@@ -1,6 +1,5 @@
 """The publish asset: runs only after every mart (and its blocking checks) succeeded."""
 
-
 import datetime as dt
 from collections.abc import Sequence
 
@@ -9,7 +8,7 @@ import dagster as dg
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
 from pipelines.settings import get_settings
-from pipelines.transform.inputs import inputs_fingerprint, last_published, record_published, record_postgres_published
+from pipelines.transform.inputs import inputs_fingerprint, last_published, record_postgres_published, record_published
 
 PUBLISH_KEY = dg.AssetKey(["publish", "bi_duckdb"])
 POSTGRES_KEY = dg.AssetKey(["publish", "postgres"])

@@ -41,7 +41,10 @@ def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
 
 
 def _clean_leftovers(data_dir: Path, bi_path: Path) -> None:
-    for leftover in (bi_path.with_name(bi_path.name + TMP_SUFFIX), bi_path.with_name(bi_path.name + TMP_SUFFIX + ".wal")):
+    for leftover in (
+        bi_path.with_name(bi_path.name + TMP_SUFFIX),
+        bi_path.with_name(bi_path.name + TMP_SUFFIX + ".wal"),
+    ):
         leftover.unlink(missing_ok=True)
     for link in data_dir.glob(".bi.link*"):
         link.unlink(missing_ok=True)
@@ -75,9 +78,7 @@ def publish(warehouse_path: Path, bi_path: Path, parquet_link: Path) -> PublishR
         for name in mart_tables(con, "wh"):
             con.execute(f"create table {MARTS_SCHEMA}.{name} as select * from wh.{MARTS_SCHEMA}.{name}")
             tables[name] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{name}").fetchone()[0]
-            con.execute(
-                f"copy {MARTS_SCHEMA}.{name} to '{version_dir / (name + '.parquet')}' (format parquet)"
-            )
+            con.execute(f"copy {MARTS_SCHEMA}.{name} to '{version_dir / (name + '.parquet')}' (format parquet)")
         con.execute("detach wh")
         con.execute("checkpoint")
     finally:

@@ -160,7 +160,7 @@ def forbund_roles(forbund_names: list[str]) -> dict[str, str]:
     owner: dict[str, str] = {}
     for name in sorted(forbund_names):
         role = role_for(name)
-        if role == ROLE_PREFIX or role == ALL_ROLE:
+        if role in (ROLE_PREFIX, ALL_ROLE):
             raise PostgresPublishError(f"förbund {name!r} gives the role name {role!r}, which cannot be its own role")
         if len(role.encode()) > MAX_IDENTIFIER_BYTES:
             raise PostgresPublishError(
@@ -273,7 +273,9 @@ def _index(cur: psycopg.Cursor, mart: Mart) -> None:
     table = sql.Identifier(NEW_SCHEMA, mart.name)
     if mart.key:
         cur.execute(
-            sql.SQL("alter table {} add primary key ({})").format(table, sql.SQL(", ").join(map(sql.Identifier, mart.key)))
+            sql.SQL("alter table {} add primary key ({})").format(
+                table, sql.SQL(", ").join(map(sql.Identifier, mart.key))
+            )
         )
     # Dashboards filter on a period across all förbund (key prefix: forbund) and, through the
     # policies, on one förbund (the key's prefix, or an index of its own when the key has none).
@@ -312,7 +314,9 @@ def _secure(cur: psycopg.Cursor, mart: Mart, roles: dict[str, str]) -> None:
         )
 
 
-def _load(conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, marts: list[Mart], roles: dict[str, str], comment: str) -> tuple[dict[str, int], list[str]]:
+def _load(
+    conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, marts: list[Mart], roles: dict[str, str], comment: str
+) -> tuple[dict[str, int], list[str]]:
     tables: dict[str, int] = {}
     with conn.transaction(), conn.cursor() as cur:
         # For this transaction only: the primary keys sort in memory rather than on disk.
@@ -342,8 +346,12 @@ def _swap_once(conn: psycopg.Connection) -> None:
         if OLD_SCHEMA in present:  # left by someone's manual work; ours never outlive the swap
             _drop_schema_restrict(cur, OLD_SCHEMA)
         if MARTS_SCHEMA in present:
-            cur.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(MARTS_SCHEMA), sql.Identifier(OLD_SCHEMA)))
-        cur.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(NEW_SCHEMA), sql.Identifier(MARTS_SCHEMA)))
+            cur.execute(
+                sql.SQL("alter schema {} rename to {}").format(sql.Identifier(MARTS_SCHEMA), sql.Identifier(OLD_SCHEMA))
+            )
+        cur.execute(
+            sql.SQL("alter schema {} rename to {}").format(sql.Identifier(NEW_SCHEMA), sql.Identifier(MARTS_SCHEMA))
+        )
         if MARTS_SCHEMA in present:
             _drop_schema_restrict(cur, OLD_SCHEMA)
 
@@ -422,7 +430,9 @@ def _publish(bi_path: Path, url: str, target: str) -> PostgresResult:
         comment = f"finsam marts from {bi_path.name}, published {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
         started = time.perf_counter()
         # autocommit: each conn.transaction() below is then one real transaction, committed at its end
-        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="finsam publish", autocommit=True) as conn:
+        with psycopg.connect(
+            url, connect_timeout=CONNECT_TIMEOUT_S, application_name="finsam publish", autocommit=True
+        ) as conn:
             if not conn.execute("select pg_try_advisory_lock(hashtext(%s))", [PUBLISH_LOCK_KEY]).fetchone()[0]:
                 raise PostgresPublishError("another publish to this database is running (advisory lock held)")
             tables, created = _load(conn, duck, marts, roles, comment)

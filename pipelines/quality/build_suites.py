@@ -106,77 +106,151 @@ def file_suite(spec: SourceSpec, extra: dict[str, Any], code_lists: dict[str, tu
         "expect_table_columns_to_match_set",
         f"The parsed frame has exactly the columns of raw.{spec.kind} ({src}) (+ the suite's derived ones); "
         "anything else means parser and spec disagree.",
-        column_set=frame_columns, exact_match=True,
+        column_set=frame_columns,
+        exact_match=True,
     )
     exps.append(columns_expectation)
     for col in spec.columns:
         if col.type == "personnummer":
             pseudonym, birth, sex = (n for n, _ in col.raw_columns())
             if col.required:
-                exps.append(_expectation("expect_column_values_to_not_be_null",
-                                         f"Required ({src}): a row without a person cannot be counted or linked.", column=pseudonym))
-                exps.append(_expectation("expect_column_values_to_not_be_null",
-                                         "The birth date comes from a valid personnummer; a missing one means the personnummer was not validated.",
-                                         column=birth))
-            exps.append(_expectation("expect_column_values_to_match_regex",
-                                     "The pseudonym is HMAC-SHA256 in hex (64 characters); anything else means a personnummer or garbage slipped past pseudonymisation.",
-                                     column=pseudonym, regex=PSEUDONYM_REGEX))
-            exps.append(_expectation("expect_column_values_to_be_in_set",
-                                     "Sex derived from the personnummer's second-to-last digit is Kvinna or Man (kodlista kon).",
-                                     column=sex, value_set=list(code_lists["kon"])))
+                exps.append(
+                    _expectation(
+                        "expect_column_values_to_not_be_null",
+                        f"Required ({src}): a row without a person cannot be counted or linked.",
+                        column=pseudonym,
+                    )
+                )
+                exps.append(
+                    _expectation(
+                        "expect_column_values_to_not_be_null",
+                        "The birth date comes from a valid personnummer; a missing one means the personnummer was not validated.",
+                        column=birth,
+                    )
+                )
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    "The pseudonym is HMAC-SHA256 in hex (64 characters); anything else means a personnummer or garbage "
+                    "slipped past pseudonymisation.",
+                    column=pseudonym,
+                    regex=PSEUDONYM_REGEX,
+                )
+            )
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    "Sex derived from the personnummer's second-to-last digit is Kvinna or Man (kodlista kon).",
+                    column=sex,
+                    value_set=list(code_lists["kon"]),
+                )
+            )
             continue
         name = col.name
         if col.required:
-            exps.append(_expectation("expect_column_values_to_not_be_null",
-                                     f"Required ({src}): a row without {col.header} cannot be placed or counted.", column=name))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_not_be_null",
+                    f"Required ({src}): a row without {col.header} cannot be placed or counted.",
+                    column=name,
+                )
+            )
         if col.type == "code":
-            exps.append(_expectation("expect_column_values_to_be_in_set",
-                                     f"Code list `{col.kodlista}` (dbt_project/seeds/kodlistor.csv): an unknown code would land in no category.",
-                                     column=name, value_set=list(col.codes)))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    f"Code list `{col.kodlista}` (dbt_project/seeds/kodlistor.csv): an unknown code would land in no category.",
+                    column=name,
+                    value_set=list(col.codes),
+                )
+            )
         elif col.type == "code_list":
-            exps.append(_expectation("expect_column_values_to_match_regex",
-                                     f"Comma-separated codes of list `{col.kodlista}` (dbt_project/seeds/kodlistor.csv): an unknown code would land in no category.",
-                                     column=name, regex=code_list_regex(col.codes)))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    f"Comma-separated codes of list `{col.kodlista}` (dbt_project/seeds/kodlistor.csv): an unknown code would land in no category.",
+                    column=name,
+                    regex=code_list_regex(col.codes),
+                )
+            )
         elif col.type == "steg":
-            exps.append(_expectation("expect_column_values_to_be_between",
-                                     "Processtrappa steps 1–4 (dbt_project/seeds/processtrappa.csv).",
-                                     column=name, min_value=1, max_value=len(col.codes)))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    "Processtrappa steps 1–4 (dbt_project/seeds/processtrappa.csv).",
+                    column=name,
+                    min_value=1,
+                    max_value=len(col.codes),
+                )
+            )
         if col.not_future:
-            exps.append(_expectation("expect_column_values_to_be_between",
-                                     "A date after the file's export date (file name, Exekvering: stamp or refresh day) is an error (docs/sources.md).",
-                                     column=name, max_value={"$PARAMETER": "export_date"}))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    "A date after the file's export date (file name, Exekvering: stamp or refresh day) is an error (docs/sources.md).",
+                    column=name,
+                    max_value={"$PARAMETER": "export_date"},
+                )
+            )
         if col.not_before:
             other = spec.column(col.not_before)
-            exps.append(_expectation("expect_column_pair_values_a_to_be_greater_than_b",
-                                     f"{col.header} must not precede {other.header}: an episode or activity cannot end before it starts.",
-                                     column_A=name, column_B=other.name, or_equal=True, ignore_row_if="either_value_is_missing"))
+            exps.append(
+                _expectation(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    f"{col.header} must not precede {other.header}: an episode or activity cannot end before it starts.",
+                    column_A=name,
+                    column_B=other.name,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                )
+            )
         if col.min is not None or col.max is not None:
             bounds = {k: v for k, v in (("min_value", col.min), ("max_value", col.max)) if v is not None}
-            exps.append(_expectation("expect_column_values_to_be_between",
-                                     f"Hard bounds of {col.header} in {src}: outside them the value cannot be right.",
-                                     column=name, **{k: (int(v) if float(v).is_integer() else v) for k, v in bounds.items()}))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    f"Hard bounds of {col.header} in {src}: outside them the value cannot be right.",
+                    column=name,
+                    **{k: (int(v) if float(v).is_integer() else v) for k, v in bounds.items()},
+                )
+            )
         if col.pattern is not None:
-            exps.append(_expectation("expect_column_values_to_match_regex",
-                                     f"Form of {col.header} in {src}.", column=name, regex=col.pattern))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    f"Form of {col.header} in {src}.",
+                    column=name,
+                    regex=col.pattern,
+                )
+            )
         if col.max_over is not None:
             other = spec.column(col.max_over.column)
             derived_name = derived_max_over_name(name, other.name)
             derived[derived_name] = f"{name} - {other.name}"
             plus = col.max_over.plus
-            exps.append(_expectation("expect_column_values_to_be_between",
-                                     f"{col.header} ≤ {other.header} + {plus:g} (docs/sources.md); more is overtime that was never planned.",
-                                     column=derived_name, max_value=int(plus) if float(plus).is_integer() else plus))
+            exps.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    f"{col.header} ≤ {other.header} + {plus:g} (docs/sources.md); more is overtime that was never planned.",
+                    column=derived_name,
+                    max_value=int(plus) if float(plus).is_integer() else plus,
+                )
+            )
     columns_expectation["kwargs"]["column_set"] = [*frame_columns, *derived]
     if extra.get("unique_key"):
         exps.append(_unique(list(extra["unique_key"]), extra["unique_why"]))
     for raw in extra.get("expectations") or []:
         exps.append(_from_yaml(raw, code_lists))
-    return _suite(file_suite_name(spec.kind), exps, {
-        "layer": "file",
-        "kind": spec.kind,
-        "derived": derived,
-        "index_columns": ["_row_number"],
-    })
+    return _suite(
+        file_suite_name(spec.kind),
+        exps,
+        {
+            "layer": "file",
+            "kind": spec.kind,
+            "derived": derived,
+            "index_columns": ["_row_number"],
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,7 +287,8 @@ def mart_frame_sql(mart: str, derived: dict[str, str], coverage: str | None, col
     derived_sql = "".join(f",\n    {expr} as {name}" for name, expr in derived.items())
     selected = ", ".join(f"mart.{c}" for c in columns)
     rows = (
-        f"select\n    {selected}{derived_sql}" + (",\n    false as rad_saknas" if coverage else "")
+        f"select\n    {selected}{derived_sql}"
+        + (",\n    false as rad_saknas" if coverage else "")
         + f"\nfrom marts.{mart} as mart"
     )
     if not coverage:
@@ -243,23 +318,30 @@ def mart_suite(mart: str, d: dict[str, Any], code_lists: dict[str, tuple[str, ..
     key = list(d["key"])
     exps = [_unique(key, "One row per key (docs/marts.md); a second row would be summed twice by every BI tool.")]
     if d.get("coverage"):
-        exps.append(_expectation(
-            "expect_column_values_to_be_in_set",
-            "A row for every registered insats and every period it was running (docs/marts.md: zeros, never holes); "
-            "a missing one makes a chart or a sum silently short.",
-            column="rad_saknas", value_set=[False],
-        ))
+        exps.append(
+            _expectation(
+                "expect_column_values_to_be_in_set",
+                "A row for every registered insats and every period it was running (docs/marts.md: zeros, never holes); "
+                "a missing one makes a chart or a sum silently short.",
+                column="rad_saknas",
+                value_set=[False],
+            )
+        )
     for raw in d.get("expectations") or []:
         exps.append(_from_yaml(raw, code_lists))
     derived = dict(d.get("derived") or {})
     generated = {*derived, "rad_saknas"}
     columns = [c for c in dict.fromkeys([*key, *_expectation_columns(exps)]) if c not in generated]
-    return _suite(mart_suite_name(mart), exps, {
-        "layer": "mart",
-        "asset_key": ["marts", mart],
-        "frame_sql": mart_frame_sql(mart, derived, d.get("coverage"), columns),
-        "index_columns": key,
-    })
+    return _suite(
+        mart_suite_name(mart),
+        exps,
+        {
+            "layer": "mart",
+            "asset_key": ["marts", mart],
+            "frame_sql": mart_frame_sql(mart, derived, d.get("coverage"), columns),
+            "index_columns": key,
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +357,7 @@ def _suite(name: str, expectations: list[dict[str, Any]], finsam_meta: dict[str,
         "expectations": expectations,
         "meta": {"great_expectations_version": GX_VERSION, "finsam": finsam_meta},
         "notes": "Generated by `python -m pipelines.quality.build_suites` from pipelines/quality/suites.yml, "
-                 "pipelines/sources/*.yml and dbt_project/seeds; edit those, not this file.",
+        "pipelines/sources/*.yml and dbt_project/seeds; edit those, not this file.",
     }
 
 
@@ -304,8 +386,11 @@ def render(suite: dict[str, Any]) -> str:
 
 def stale_files(suites: dict[str, dict[str, Any]], out_dir: Path = SUITES_DIR) -> list[str]:
     """Suite files that differ from `suites` (changed, missing or no longer generated)."""
-    stale = [n for n, s in suites.items() if not (out_dir / f"{n}.json").exists()
-             or (out_dir / f"{n}.json").read_text(encoding="utf-8") != render(s)]
+    stale = [
+        n
+        for n, s in suites.items()
+        if not (out_dir / f"{n}.json").exists() or (out_dir / f"{n}.json").read_text(encoding="utf-8") != render(s)
+    ]
     stale += [p.stem for p in out_dir.glob("*.json") if p.stem not in suites]
     return sorted(stale)
 

@@ -29,6 +29,8 @@ from pipelines.ingest.privacy import redact, shown
 from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
 from pipelines.quality.runtime import (
     SAMPLE_ROWS as SUITE_SAMPLE_ROWS,
+)
+from pipelines.quality.runtime import (
     SuiteOutcome,
     get_runtime,
     load_suite_json,
@@ -89,38 +91,48 @@ def mart_suites() -> list[MartSuite]:
         if meta.get("layer") != "mart":
             continue
         critical = sum(1 for e in suite["expectations"] if e["severity"] == "critical")
-        out.append(MartSuite(
-            suite=name,
-            asset_key=dg.AssetKey(meta["asset_key"]),
-            frame_sql=meta["frame_sql"],
-            index_columns=tuple(meta["index_columns"]),
-            description=(
-                f"Great Expectations suite {name} (expectations/expectations/{name}.json): "
-                f"{len(suite['expectations'])} expectations, {critical} of them blocking. "
-                "Reconciliation identities, shares in [0, 1], one row per key and, where the mart "
-                "is per insats and period, a row for every insats × period."
-            ),
-        ))
+        out.append(
+            MartSuite(
+                suite=name,
+                asset_key=dg.AssetKey(meta["asset_key"]),
+                frame_sql=meta["frame_sql"],
+                index_columns=tuple(meta["index_columns"]),
+                description=(
+                    f"Great Expectations suite {name} (expectations/expectations/{name}.json): "
+                    f"{len(suite['expectations'])} expectations, {critical} of them blocking. "
+                    "Reconciliation identities, shares in [0, 1], one row per key and, where the mart "
+                    "is per insats and period, a row for every insats × period."
+                ),
+            )
+        )
     return out
 
 
 def suite_check_result(outcome: SuiteOutcome, asset_key: dg.AssetKey, docs: Path | None) -> dg.AssetCheckResult:
     failed = [*outcome.blocking, *outcome.warnings]
     severity = dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN
-    sample_rows = [
-        {"expectation": e.label, **row} for e in failed for row in e.sample
-    ]
+    sample_rows = [{"expectation": e.label, **row} for e in failed for row in e.sample]
     metadata: dict[str, Any] = {
         "suite": outcome.suite,
         "rows_validated": outcome.rows,
         "expectations": len(outcome.expectations),
         "failed_blocking": dg.MetadataValue.json([e.as_dict() for e in outcome.blocking]),
         "failed_warning": dg.MetadataValue.json([e.as_dict() for e in outcome.warnings]),
-        "results": dg.MetadataValue.md(_md_table(
-            [{"expectation": e.label, "severity": e.severity, "passed": e.success,
-              "unexpected": e.unexpected_count, "why": e.why} for e in outcome.expectations],
-            limit=len(outcome.expectations),
-        )),
+        "results": dg.MetadataValue.md(
+            _md_table(
+                [
+                    {
+                        "expectation": e.label,
+                        "severity": e.severity,
+                        "passed": e.success,
+                        "unexpected": e.unexpected_count,
+                        "why": e.why,
+                    }
+                    for e in outcome.expectations
+                ],
+                limit=len(outcome.expectations),
+            )
+        ),
         "duration_s": round(outcome.duration_s, 3),
     }
     if failed:
@@ -130,7 +142,8 @@ def suite_check_result(outcome: SuiteOutcome, asset_key: dg.AssetKey, docs: Path
         metadata["data_docs"] = dg.MetadataValue.path(str(docs))
     description = (
         "; ".join(f"{e.label}: {e.unexpected_count} rows ({e.severity})" for e in failed)
-        if failed else f"{len(outcome.expectations)} expectations passed"
+        if failed
+        else f"{len(outcome.expectations)} expectations passed"
     )
     return dg.AssetCheckResult(
         asset_key=asset_key,
@@ -163,13 +176,15 @@ def arrow_with_categories(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     if not text:
         return rel.to_arrow_table()
     distinct = con.execute(
-        "select " + ", ".join(f"list(distinct {_sql_name(c)}) filter (where {_sql_name(c)} is not null)" for c in text)
+        "select "
+        + ", ".join(f"list(distinct {_sql_name(c)}) filter (where {_sql_name(c)} is not null)" for c in text)
         + f" from ({sql})"
     ).fetchone()
     values = dict(zip(text, distinct, strict=True))
     select = ", ".join(
         f"cast({_sql_name(c)} as enum({', '.join(_sql_text(v) for v in sorted(values[c] or ['']))})) as {_sql_name(c)}"
-        if c in values else _sql_name(c)
+        if c in values
+        else _sql_name(c)
         for c in rel.columns
     )
     return con.sql(f"select {select} from ({sql})").to_arrow_table()
@@ -222,14 +237,16 @@ def merge_outcomes(suite: str, subject: str, parts: Sequence[SuiteOutcome]) -> S
         first = per_slice[0]
         counts = [e.unexpected_count for e in per_slice if e.unexpected_count is not None]
         elements = [e.element_count for e in per_slice if e.element_count is not None]
-        merged.append(replace(
-            first,
-            success=all(e.success for e in per_slice),
-            unexpected_count=sum(counts) if counts else None,
-            element_count=sum(elements) if elements else None,
-            sample=tuple(row for e in per_slice for row in e.sample)[:SUITE_SAMPLE_ROWS],
-            error=next((e.error for e in per_slice if e.error), None),
-        ))
+        merged.append(
+            replace(
+                first,
+                success=all(e.success for e in per_slice),
+                unexpected_count=sum(counts) if counts else None,
+                element_count=sum(elements) if elements else None,
+                sample=tuple(row for e in per_slice for row in e.sample)[:SUITE_SAMPLE_ROWS],
+                error=next((e.error for e in per_slice if e.error), None),
+            )
+        )
     return SuiteOutcome(
         suite=suite,
         subject=subject,
@@ -251,9 +268,11 @@ def validate_mart(con: duckdb.DuckDBPyConnection, ms: MartSuite, validation_dir:
     parts = []
     for i in range(len(slices)):
         part, slices[i] = slices[i], None  # one slice at a time in pandas
-        parts.append(runtime.validate(
-            ms.suite, pandas_for_gx(part), subject=f"{run_name} förbund {i + 1}/{len(slices)}", index_columns=index
-        ))
+        parts.append(
+            runtime.validate(
+                ms.suite, pandas_for_gx(part), subject=f"{run_name} förbund {i + 1}/{len(slices)}", index_columns=index
+            )
+        )
     return merge_outcomes(ms.suite, run_name, parts)
 
 
@@ -356,7 +375,9 @@ class RuleOutcome:
 def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> RuleOutcome:
     started = time.perf_counter()
     # One pass: the count rides along on each sample row (no rows: count 0).
-    rel = con.sql(f"select *, count(*) over () as _offending from ({rule.sql.rstrip().rstrip(';')}) limit {SAMPLE_ROWS}")
+    rel = con.sql(
+        f"select *, count(*) over () as _offending from ({rule.sql.rstrip().rstrip(';')}) limit {SAMPLE_ROWS}"
+    )
     columns = rel.columns[:-1]
     rows = rel.fetchall()
     count = rows[0][-1] if rows else 0
@@ -385,7 +406,9 @@ def rule_check_result(o: RuleOutcome) -> dg.AssetCheckResult:
         passed=o.count == 0,
         severity=r.severity,
         metadata=metadata,
-        description=(f"{o.count} offending row{'s' if o.count != 1 else ''}: {r.why}" if o.count else "no offending rows")[:1000],
+        description=(
+            f"{o.count} offending row{'s' if o.count != 1 else ''}: {r.why}" if o.count else "no offending rows"
+        )[:1000],
     )
 
 
@@ -415,8 +438,12 @@ def build_rule_checks(rules: Sequence[Rule] | None = None) -> dg.AssetChecksDefi
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
             outcomes = [run_rule(con, r) for r in selected]
         for o in outcomes:
-            level = context.log.info if o.count == 0 else (context.log.error if o.rule.blocking else context.log.warning)
-            level(f"{o.rule.name} on {o.rule.asset_key.to_user_string()}: {o.count} offending rows ({o.duration_s:.2f} s)")
+            level = (
+                context.log.info if o.count == 0 else (context.log.error if o.rule.blocking else context.log.warning)
+            )
+            level(
+                f"{o.rule.name} on {o.rule.asset_key.to_user_string()}: {o.count} offending rows ({o.duration_s:.2f} s)"
+            )
             yield rule_check_result(o)
 
     return cross_file_rules

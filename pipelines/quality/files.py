@@ -143,7 +143,9 @@ def validate_file_frame(
                 return outcome
             log.error(
                 "%s: the every-row check of %s passed but GX failed %s on the value cover; validating every row",
-                file_name, suite_name, [e.label for e in outcome.expectations if not e.success],
+                file_name,
+                suite_name,
+                [e.label for e in outcome.expectations if not e.success],
             )
         del cover
     return run(checked)
@@ -163,7 +165,9 @@ ONE_VALUE_EXPECTATIONS: dict[str, frozenset[str]] = {
     "expect_column_values_to_be_between": frozenset({"column", "min_value", "max_value"}),
     "expect_column_values_to_be_in_set": frozenset({"column", "value_set"}),
     "expect_column_values_to_match_regex": frozenset({"column", "regex"}),
-    "expect_column_pair_values_a_to_be_greater_than_b": frozenset({"column_A", "column_B", "or_equal", "ignore_row_if"}),
+    "expect_column_pair_values_a_to_be_greater_than_b": frozenset(
+        {"column_A", "column_B", "or_equal", "ignore_row_if"}
+    ),
 }
 _EVERY_ROW: dict[str, frozenset[str]] = {  # the outcome depends on all rows together
     "expect_column_values_to_be_unique": frozenset({"column"}),
@@ -193,12 +197,16 @@ def _value_cover(frame: pl.DataFrame, expectations: list[dict[str, Any]]) -> pl.
 
     A one-value expectation passes on these rows exactly when it passes on every row."""
     domains = list(dict.fromkeys(d for e in expectations if (d := _domain(e)) and set(d) <= set(frame.columns)))
-    firsts = frame.select(
-        [
-            (pl.col(d[0]) if len(d) == 1 else pl.struct(list(d))).arg_unique().implode().alias(f"d{i}")
-            for i, d in enumerate(domains)
-        ]
-    ) if domains else None
+    firsts = (
+        frame.select(
+            [
+                (pl.col(d[0]) if len(d) == 1 else pl.struct(list(d))).arg_unique().implode().alias(f"d{i}")
+                for i, d in enumerate(domains)
+            ]
+        )
+        if domains
+        else None
+    )
     parts = [pl.Series([0], dtype=pl.UInt32)]
     if firsts is not None:
         parts += [firsts.get_column(c).explode().cast(pl.UInt32) for c in firsts.columns]
@@ -323,9 +331,7 @@ def _passes_on_every_row(
                 continue
             checks = on_cover if one_value else on_frame
             checks.append(broken.alias(f"e{len(checks)}"))
-        return not any(
-            any(on.select(checks).row(0)) for on, checks in ((cover, on_cover), (frame, on_frame)) if checks
-        )
+        return not any(any(on.select(checks).row(0)) for on, checks in ((cover, on_cover), (frame, on_frame)) if checks)
     except _CannotEvaluate:
         return False
     except (pl.exceptions.PolarsError, ValueError, TypeError, re.error) as exc:
@@ -380,9 +386,7 @@ def _errors(outcome: SuiteOutcome, spec: SourceSpec, file_name: str) -> tuple[li
     return [e for _, _, e in errors[:MAX_ERRORS]], count, summary
 
 
-def check_parsed_file(
-    result: ParseResult, f: LandingFile, spec: SourceSpec, export_date: dt.date
-) -> ParseResult:
+def check_parsed_file(result: ParseResult, f: LandingFile, spec: SourceSpec, export_date: dt.date) -> ParseResult:
     """Ingest hook (see module docstring): `result` unchanged when the suite passes (or the file
     already failed parsing), else a failed result naming the broken expectations."""
     if not result.ok or result.frame is None:
@@ -391,12 +395,15 @@ def check_parsed_file(
         result.frame, spec, file_name=f.name, export_date=export_date, validation_dir=get_settings().validation_dir
     )
     for w in outcome.warnings:
-        log.warning(
-            "%s: quality warning %s (%s rows): %s", f.name, w.label, w.unexpected_count, w.why
-        )
+        log.warning("%s: quality warning %s (%s rows): %s", f.name, w.label, w.unexpected_count, w.why)
     if outcome.ok:
-        log.info("%s: suite %s passed (%d expectations, %.2f s)", f.name, outcome.suite,
-                 len(outcome.expectations), outcome.duration_s)
+        log.info(
+            "%s: suite %s passed (%d expectations, %.2f s)",
+            f.name,
+            outcome.suite,
+            len(outcome.expectations),
+            outcome.duration_s,
+        )
         return result
     errors, count, summary = _errors(outcome, spec, f.name)
     return ParseResult(frame=None, errors=errors, error_count=count, summary=summary, rows=result.rows)

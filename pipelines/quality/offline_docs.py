@@ -100,7 +100,9 @@ def make_offline(docs_dir: Path) -> int:
             os.replace(tmp, page)  # a reader never sees half a page
             changed += 1
     if remaining:  # a newer GX asks for something assets.yml does not have yet
-        log.warning("data docs still load from the internet (add them to %s): %s", MANIFEST, ", ".join(sorted(remaining)))
+        log.warning(
+            "data docs still load from the internet (add them to %s): %s", MANIFEST, ", ".join(sorted(remaining))
+        )
     return changed
 
 
@@ -108,7 +110,9 @@ def fetch() -> None:
     """Fetch every vendored file again from the npm registry (`npm pack`, needs npm)."""
     with tempfile.TemporaryDirectory() as tmp:
         for package, spec in manifest()["packages"].items():
-            done = subprocess.run(["npm", "pack", "--silent", package], cwd=tmp, capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                ["npm", "pack", "--silent", package], cwd=tmp, capture_output=True, text=True, check=True
+            )
             tarball = Path(tmp) / done.stdout.strip().splitlines()[-1]
             unpacked = Path(tmp) / package_dir(package)
             with tarfile.open(tarball) as tar:

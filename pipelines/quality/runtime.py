@@ -153,9 +153,11 @@ def _exception_message(info: Any) -> str | None:
 def _outcome_from_result(r: Any) -> ExpectationOutcome:
     cfg = r.expectation_config
     kwargs = dict(cfg.kwargs)
-    column = kwargs.get("column") or (
-        ", ".join(kwargs["column_list"]) if kwargs.get("column_list") else None
-    ) or (f"{kwargs['column_A']}, {kwargs['column_B']}" if kwargs.get("column_A") else None)
+    column = (
+        kwargs.get("column")
+        or (", ".join(kwargs["column_list"]) if kwargs.get("column_list") else None)
+        or (f"{kwargs['column_A']}, {kwargs['column_B']}" if kwargs.get("column_A") else None)
+    )
     severity = getattr(cfg, "severity", None)
     severity = getattr(severity, "value", severity) or SEVERITY_CRITICAL
     result = r.result or {}
@@ -210,13 +212,25 @@ class Runtime:
             analytics_enabled=False,
             progress_bars=ProgressBarsConfig(globally=False),
             stores={
-                "expectations_store": {"class_name": "ExpectationsStore", "store_backend": {"class_name": "InMemoryStoreBackend"}},
+                "expectations_store": {
+                    "class_name": "ExpectationsStore",
+                    "store_backend": {"class_name": "InMemoryStoreBackend"},
+                },
                 "validation_results_store": {
                     "class_name": "ValidationResultsStore",
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir(validation_dir))},
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(results_dir(validation_dir)),
+                    },
                 },
-                "checkpoint_store": {"class_name": "CheckpointStore", "store_backend": {"class_name": "InMemoryStoreBackend"}},
-                "validation_definition_store": {"class_name": "ValidationDefinitionStore", "store_backend": {"class_name": "InMemoryStoreBackend"}},
+                "checkpoint_store": {
+                    "class_name": "CheckpointStore",
+                    "store_backend": {"class_name": "InMemoryStoreBackend"},
+                },
+                "validation_definition_store": {
+                    "class_name": "ValidationDefinitionStore",
+                    "store_backend": {"class_name": "InMemoryStoreBackend"},
+                },
             },
             expectations_store_name="expectations_store",
             validation_results_store_name="validation_results_store",
@@ -225,7 +239,10 @@ class Runtime:
                 SITE_NAME: {
                     "class_name": "SiteBuilder",
                     "show_how_to_buttons": False,
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(validation_dir / "docs")},
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(validation_dir / "docs"),
+                    },
                     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 }
             },
@@ -243,7 +260,9 @@ class Runtime:
             gx = self._gx
             suite = self.context.suites.add(gx.ExpectationSuite(**load_suite_json(suite_name)))
             batch = self._datasource.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("whole")
-            vd = self.context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+            vd = self.context.validation_definitions.add(
+                gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+            )
             self._definitions[suite_name] = vd
         return vd
 
@@ -275,7 +294,7 @@ class Runtime:
             result_format["unexpected_index_column_names"] = list(index_columns)
         with self._lock:
             vd = self._definition(suite_name)
-            run_id = RunIdentifier(run_name=subject.replace("/", "__"), run_time=dt.datetime.now(dt.timezone.utc))
+            run_id = RunIdentifier(run_name=subject.replace("/", "__"), run_time=dt.datetime.now(dt.UTC))
             result = vd.run(
                 batch_parameters={"dataframe": frame},
                 expectation_parameters=parameters or {},

@@ -121,16 +121,18 @@ def check_lines(events: Iterable[Any]) -> list[CheckLine]:
         failed_rows = _metadata_value(md.get("offending_rows"))
         if failed_rows is None:
             failed_rows = _metadata_value(md.get("dagster_dbt/failed_row_count"))
-        lines.append(CheckLine(
-            asset=ev.asset_key.to_user_string(),
-            name=ev.check_name,
-            passed=ev.passed,
-            severity=ev.severity.value,
-            description=ev.description,
-            sample=tuple(sample) if isinstance(sample, list) else (),
-            failed_rows=failed_rows,
-            dbt_unique_id=_metadata_value(md.get("unique_id")),
-        ))
+        lines.append(
+            CheckLine(
+                asset=ev.asset_key.to_user_string(),
+                name=ev.check_name,
+                passed=ev.passed,
+                severity=ev.severity.value,
+                description=ev.description,
+                sample=tuple(sample) if isinstance(sample, list) else (),
+                failed_rows=failed_rows,
+                dbt_unique_id=_metadata_value(md.get("unique_id")),
+            )
+        )
     return lines
 
 
@@ -144,7 +146,9 @@ def file_validations(validation_dir: Path, since: dt.datetime) -> list[dict[str,
             row = json.loads(line)
         except ValueError:
             continue
-        if row.get("suite", "").startswith("raw_") and dt.datetime.fromisoformat(row["at"]) >= since.replace(microsecond=0):
+        if row.get("suite", "").startswith("raw_") and dt.datetime.fromisoformat(row["at"]) >= since.replace(
+            microsecond=0
+        ):
             out.append(row)
     return out
 
@@ -180,12 +184,14 @@ def summarize(events: Sequence[Any], settings: Settings, run_id: str, started: d
     for c in checks:
         if not c.passed and not c.sample and c.dbt_unique_id:
             sample = dbt_test_sample(settings, run_id, c.dbt_unique_id)
-            c = CheckLine(**{**c.__dict__, "sample": tuple({k: redact(str(v)) for k, v in row.items()} for row in sample)})
+            c = CheckLine(
+                **{**c.__dict__, "sample": tuple({k: redact(str(v)) for k, v in row.items()} for row in sample)}
+            )
         enriched.append(c)
     docs = None
     try:
         docs = build_docs_if_pending(settings.validation_dir)  # the mart checks did not run
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the data docs are an aid; they must never fail the refresh
         log.warning("data docs not rebuilt: %s", exc)
     index = docs or docs_index(settings.validation_dir)
     return QualitySummary(

@@ -38,8 +38,10 @@ def rapporter(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     summary = ""
     if times:
         slowest = max(ms, key=ms.__getitem__)
-        summary = (f" (per report median {statistics.median(times):.0f} ms, p95 {times[math.ceil(0.95 * len(times)) - 1]:.0f} ms, "
-                   f"max {times[-1]:.0f} ms: {slowest})")
+        summary = (
+            f" (per report median {statistics.median(times):.0f} ms, p95 {times[math.ceil(0.95 * len(times)) - 1]:.0f} ms, "
+            f"max {times[-1]:.0f} ms: {slowest})"
+        )
     context.log.info(f"reports rendered {len(rendered)} in {wall:.1f} s{summary}")
     return dg.MaterializeResult(
         metadata={

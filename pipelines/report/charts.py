@@ -41,12 +41,23 @@ CATEGORY_LABEL_LIMIT = {True: 220, False: 90}  # px, horizontal / vertical chart
 # Advance widths of Helvetica in 1/1000 em (its font metrics), to size the label margins
 # without a renderer. Characters not listed count as a digit (556).
 _WIDTHS = {
-    **dict.fromkeys(" !,./:;I[\\]ft\u00a0", 278), **dict.fromkeys("ijl", 222),
-    **dict.fromkeys("\"-()r`{}", 333), **dict.fromkeys("ckszvxy_J", 500),
-    **dict.fromkeys("+<=>", 584), **dict.fromkeys("FTZ", 611),
-    **dict.fromkeys("ABEKPSVXYÅÄ", 667), **dict.fromkeys("CDHNRUw", 722),
-    **dict.fromkeys("GOQÖ", 778), **dict.fromkeys("mM", 833), "W": 944, "%": 889, "L": 556,
-    "…": 1000, "–": 556, "&": 667, "'": 191,
+    **dict.fromkeys(" !,./:;I[\\]ft\u00a0", 278),
+    **dict.fromkeys("ijl", 222),
+    **dict.fromkeys('"-()r`{}', 333),
+    **dict.fromkeys("ckszvxy_J", 500),
+    **dict.fromkeys("+<=>", 584),
+    **dict.fromkeys("FTZ", 611),
+    **dict.fromkeys("ABEKPSVXYÅÄ", 667),
+    **dict.fromkeys("CDHNRUw", 722),
+    **dict.fromkeys("GOQÖ", 778),
+    **dict.fromkeys("mM", 833),
+    "W": 944,
+    "%": 889,
+    "L": 556,
+    "…": 1000,
+    "–": 556,
+    "&": 667,
+    "'": 191,
 }
 
 
@@ -92,14 +103,26 @@ def _num(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def _text(x: float, y: float, text: str, *, size: int = LABEL_SIZE, fill: str = LABEL_COLOUR, anchor: str = "start",
-          extra: str = "") -> str:
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: int = LABEL_SIZE,
+    fill: str = LABEL_COLOUR,
+    anchor: str = "start",
+    extra: str = "",
+) -> str:
     if anchor != "start":
         extra = f' text-anchor="{anchor}"' + extra
-    return f'<text x="{_num(x)}" y="{_num(y)}" font-size="{size}" fill="{fill}"{extra}>{escape(text, quote=False)}</text>'
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" font-size="{size}" fill="{fill}"{extra}>{escape(text, quote=False)}</text>'
+    )
 
 
-def _axis(lo: float, hi: float, top: float, length: float, percent: bool, horizontal: bool) -> tuple[list[float], list[str]]:
+def _axis(
+    lo: float, hi: float, top: float, length: float, percent: bool, horizontal: bool
+) -> tuple[list[float], list[str]]:
     """Tick values and their labels for a value axis of `length` px over [lo, hi]: about one
     tick per 40 px, fewer when the labels would collide (side by side on a horizontal chart's
     axis, one above the other on a vertical one's). Per cent: whole tens of per cent up to
@@ -108,7 +131,7 @@ def _axis(lo: float, hi: float, top: float, length: float, percent: bool, horizo
     while True:
         if percent:
             step = next((s for s in (0.1, 0.2, 0.5) if top / s <= count), 1.0)
-            ticks = [round(i * step, 12) for i in range(0, int(top / step + 1e-9) + 1)]
+            ticks = [round(i * step, 12) for i in range(int(top / step + 1e-9) + 1)]
         else:
             ticks = _ticks(lo, hi, count, 1)
         texts = [_tick_text(t, percent) for t in ticks]
@@ -173,8 +196,10 @@ def bar_chart(
     total_w = max(left + plot_w + right, PAD + text_width(title, TITLE_SIZE) * 1.05 + PAD, left + legend_w + PAD)
 
     out = [
-        f'<svg role="img" aria-label="{escape(title)}" width="{_num(total_w)}" height="{_num(total_h)}" '
-        f'viewBox="0 0 {_num(total_w)} {_num(total_h)}" preserveAspectRatio="xMinYMin meet" font-family="{FONT}">',
+        (
+            f'<svg role="img" aria-label="{escape(title)}" width="{_num(total_w)}" height="{_num(total_h)}" '
+            f'viewBox="0 0 {_num(total_w)} {_num(total_h)}" preserveAspectRatio="xMinYMin meet" font-family="{FONT}">'
+        ),
         f'<rect width="{_num(total_w)}" height="{_num(total_h)}" fill="white"/>',
         _text(PAD, PAD + TITLE_SIZE, title, size=TITLE_SIZE, fill="#000", extra=' font-weight="bold"'),
         f'<g transform="translate({_num(left)},{_num(top)})">',
@@ -185,7 +210,9 @@ def bar_chart(
         p = pos(t)
         if horizontal:
             out.append(f'<line x1="{_num(p)}" x2="{_num(p)}" y1="0" y2="{_num(plot_h)}" stroke="{GRID_COLOUR}"/>')
-            out.append(f'<line x1="{_num(p)}" x2="{_num(p)}" y1="{_num(plot_h)}" y2="{_num(plot_h + TICK)}" stroke="{AXIS_COLOUR}"/>')
+            out.append(
+                f'<line x1="{_num(p)}" x2="{_num(p)}" y1="{_num(plot_h)}" y2="{_num(plot_h + TICK)}" stroke="{AXIS_COLOUR}"/>'
+            )
             out.append(_text(p, plot_h + TICK + 2 + LABEL_SIZE, text, anchor="middle", extra=' class="tick"'))
         else:
             y = plot_h - p
@@ -202,7 +229,9 @@ def bar_chart(
             out.append(f'<line x1="{-TICK}" x2="0" y1="{_num(centre)}" y2="{_num(centre)}" stroke="{AXIS_COLOUR}"/>')
             out.append(_text(-TICK - 2, centre + LABEL_SIZE * 0.35, cat_text, anchor="end"))
         else:
-            out.append(f'<line x1="{_num(centre)}" x2="{_num(centre)}" y1="{_num(plot_h)}" y2="{_num(plot_h + TICK)}" stroke="{AXIS_COLOUR}"/>')
+            out.append(
+                f'<line x1="{_num(centre)}" x2="{_num(centre)}" y1="{_num(plot_h)}" y2="{_num(plot_h + TICK)}" stroke="{AXIS_COLOUR}"/>'
+            )
             out.append(_text(centre, plot_h + TICK + 2 + LABEL_SIZE, cat_text, anchor="middle"))
         for j, s in enumerate(series):
             cell = s.cells[i]
@@ -212,15 +241,21 @@ def bar_chart(
             a, z = min(zero, end), max(zero, end)
             if v is not None and z - a > 0:
                 if horizontal:
-                    out.append(f'<rect x="{_num(a)}" y="{_num(b0)}" width="{_num(z - a)}" height="{_num(bar)}" fill="{colours[j]}"/>')
+                    out.append(
+                        f'<rect x="{_num(a)}" y="{_num(b0)}" width="{_num(z - a)}" height="{_num(bar)}" fill="{colours[j]}"/>'
+                    )
                 else:
-                    out.append(f'<rect x="{_num(b0)}" y="{_num(plot_h - z)}" width="{_num(bar)}" height="{_num(z - a)}" fill="{colours[j]}"/>')
+                    out.append(
+                        f'<rect x="{_num(b0)}" y="{_num(plot_h - z)}" width="{_num(bar)}" height="{_num(z - a)}" fill="{colours[j]}"/>'
+                    )
             label = "" if cell.kind == "na" else cell.text
             if not label:
                 continue
             if horizontal:
                 x, anchor = (end + 3, "start") if end >= zero else (end - 3, "end")
-                out.append(_text(x, b0 + bar / 2 + VALUE_SIZE * 0.35, label, size=VALUE_SIZE, fill=VALUE_COLOUR, anchor=anchor))
+                out.append(
+                    _text(x, b0 + bar / 2 + VALUE_SIZE * 0.35, label, size=VALUE_SIZE, fill=VALUE_COLOUR, anchor=anchor)
+                )
             else:
                 y = plot_h - end - 3 if end >= zero else plot_h - end + VALUE_SIZE
                 out.append(_text(b0 + bar / 2, y, label, size=VALUE_SIZE, fill=VALUE_COLOUR, anchor="middle"))
@@ -230,12 +265,17 @@ def bar_chart(
         out.append(f'<line x1="0" x2="{_num(plot_w)}" y1="{_num(plot_h)}" y2="{_num(plot_h)}" stroke="{AXIS_COLOUR}"/>')
         out.append(f'<line x1="0" x2="0" y1="0" y2="{_num(plot_h)}" stroke="{AXIS_COLOUR}"/>')
     else:
-        out.append(f'<line x1="0" x2="{_num(plot_w)}" y1="{_num(plot_h - zero)}" y2="{_num(plot_h - zero)}" stroke="{AXIS_COLOUR}"/>')
+        out.append(
+            f'<line x1="0" x2="{_num(plot_w)}" y1="{_num(plot_h - zero)}" y2="{_num(plot_h - zero)}" stroke="{AXIS_COLOUR}"/>'
+        )
         out.append(f'<line x1="0" x2="0" y1="0" y2="{_num(plot_h)}" stroke="{AXIS_COLOUR}"/>')
     if rule is not None:
         r = pos(rule)
-        line = (f'x1="{_num(r)}" x2="{_num(r)}" y1="0" y2="{_num(plot_h)}"' if horizontal
-                else f'x1="0" x2="{_num(plot_w)}" y1="{_num(plot_h - r)}" y2="{_num(plot_h - r)}"')
+        line = (
+            f'x1="{_num(r)}" x2="{_num(r)}" y1="0" y2="{_num(plot_h)}"'
+            if horizontal
+            else f'x1="0" x2="{_num(plot_w)}" y1="{_num(plot_h - r)}" y2="{_num(plot_h - r)}"'
+        )
         out.append(f'<line class="rule" {line} stroke="{RULE_COLOUR}" stroke-width="1.5" stroke-dasharray="4,3"/>')
     out.append("</g>")
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -44,7 +45,7 @@ class Period:
     as_of: dt.date | None
 
     @classmethod
-    def from_row(cls, r: Row) -> "Period":
+    def from_row(cls, r: Row) -> Period:
         """The Period of one dim_period row."""
         return cls(
             period_typ=r["period_typ"],
@@ -95,7 +96,7 @@ class MartReader:
             self.columns.setdefault(table, []).append(column)
 
     @classmethod
-    def open(cls, bi_path: Path) -> "MartReader":
+    def open(cls, bi_path: Path) -> MartReader:
         if not Path(bi_path).exists():
             raise FileNotFoundError(f"{bi_path} does not exist: run `finsam refresh` first")
         return cls(duckdb.connect(str(bi_path), read_only=True))
@@ -103,7 +104,7 @@ class MartReader:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> "MartReader":
+    def __enter__(self) -> MartReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -142,7 +143,7 @@ class MartReader:
             sql += f" order by {order_by}"
         relation = self.con.execute(sql, params)
         names = [d[0] for d in relation.description]
-        return [dict(zip(names, r)) for r in relation.fetchall()]
+        return [dict(zip(names, r, strict=False)) for r in relation.fetchall()]
 
     # dimensions --------------------------------------------------------------------------------
     def period(self, period_id: str, period_typ: str | None = None) -> Period | None:
@@ -230,7 +231,11 @@ def kon_list(rows: Iterable[Row], always: tuple[str, ...] = ("Kvinna", "Man")) -
         k = r.get("kon")
         if k in seen or k is None:
             continue
-        if any(isinstance(v, (int, float)) and not isinstance(v, bool) and v for c, v in r.items() if c not in ("sortering",)):
+        if any(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v
+            for c, v in r.items()
+            if c not in ("sortering",)
+        ):
             seen.append(k)
     order = {k: i for i, k in enumerate(KON_ORDER)}
     return sorted(seen, key=lambda k: order.get(k, 99))
@@ -263,7 +268,9 @@ def _matches(row: Row, where: dict[str, Any]) -> bool:
 
 
 def _memo_key(mart: str, where: dict[str, Any], order_by: str | None) -> tuple:
-    items = tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple, set, frozenset)) else v) for k, v in where.items()))
+    items = tuple(
+        sorted((k, tuple(v) if isinstance(v, (list, tuple, set, frozenset)) else v) for k, v in where.items())
+    )
     return (mart, items, order_by)
 
 
@@ -305,8 +312,8 @@ class _FactSlices:
         for c in codes:
             change[1:] |= c[1:] != c[:-1]
         starts = np.flatnonzero(change).tolist()
-        for start, end in zip(starts, starts[1:] + [n]):
-            key = tuple(None if c[start] < 0 else v[c[start]] for c, v in zip(codes, values))
+        for start, end in zip(starts, starts[1:] + [n], strict=False):
+            key = tuple(None if c[start] < 0 else v[c[start]] for c, v in zip(codes, values, strict=False))
             if None in key:
                 continue  # a null key never equals a filter value
             self.index[key] = (start, end - start)
@@ -353,7 +360,7 @@ class BatchReader(MartReader):
         self._converted_for: list[str] | None = None
 
     @classmethod
-    def open(cls, bi_path: Path, forbund: Iterable[str] = (), *, threads: int | None = None) -> "BatchReader":
+    def open(cls, bi_path: Path, forbund: Iterable[str] = (), *, threads: int | None = None) -> BatchReader:
         if not Path(bi_path).exists():
             raise FileNotFoundError(f"{bi_path} does not exist: run `finsam refresh` first")
         # `threads` is given in a worker process, alone with its connection. There DuckDB also
@@ -391,7 +398,9 @@ class BatchReader(MartReader):
         else:
             rows = self._fact_rows(mart, where)
             rest = {k: v for k, v in where.items() if k not in FACT_FILTER}
-            answer = None if rows is None else _ordered([r for r in rows if _matches(r, rest)] if rest else rows, order_by)
+            answer = (
+                None if rows is None else _ordered([r for r in rows if _matches(r, rest)] if rest else rows, order_by)
+            )
         return super().select(mart, where, order_by) if answer is None else list(answer)
 
     def _small_rows(self, mart: str, where: dict[str, Any]) -> list[Row] | None:
@@ -411,9 +420,19 @@ class BatchReader(MartReader):
     def _fact_rows(self, mart: str, where: dict[str, Any]) -> list[Row] | None:
         """The rows of the pinned förbund, insatser (all when not pinned), period type and period
         ids, when the batch reads them; None otherwise."""
-        forbund, typ, period_ids = _pinned(where.get("forbund")), where.get("period_typ"), _pinned(where.get("period_id"))
-        if (forbund is None or not set(forbund) <= self.forbund or not isinstance(typ, str) or period_ids is None
-                or not set(period_ids) <= self.period_ids.get(typ, set()) or not set(FACT_KEY) <= set(self.columns[mart])):
+        forbund, typ, period_ids = (
+            _pinned(where.get("forbund")),
+            where.get("period_typ"),
+            _pinned(where.get("period_id")),
+        )
+        if (
+            forbund is None
+            or not set(forbund) <= self.forbund
+            or not isinstance(typ, str)
+            or period_ids is None
+            or not set(period_ids) <= self.period_ids.get(typ, set())
+            or not set(FACT_KEY) <= set(self.columns[mart])
+        ):
             return None
         if forbund != self._converted_for:  # a förbund's rows serve its insatser's and its own reports
             for slices in self._facts.values():
@@ -437,6 +456,6 @@ class BatchReader(MartReader):
         forbund, ids = sorted(self.forbund), sorted(self.period_ids[typ])
         sql = (
             f'select * from {SCHEMA}."{mart}" where forbund in ({", ".join("?" for _ in forbund)}) and period_typ = ? '
-            f'and period_id in ({", ".join("?" for _ in ids)}) order by forbund, insats_id, period_id'
+            f"and period_id in ({', '.join('?' for _ in ids)}) order by forbund, insats_id, period_id"
         )
         return self.con.execute(sql, [*forbund, typ, *ids]).to_arrow_table()

@@ -73,13 +73,20 @@ def _resolve_period(reader: MartReader, period_id: str) -> Period:
         raise NotInMarts(
             "period",
             f"period {period_id!r} is not in marts.dim_period; ids look like 2022-H1, 2022, 2022-Q2, "
-            "2022-06 or 2021-07--2022-06 and must not start after as_of"
+            "2022-06 or 2021-07--2022-06 and must not start after as_of",
         )
     return period
 
 
-def _render(reader: MartReader, out_dir: Path, forbund: str, insats_id: str | None, period_id: str, threshold: int,
-            generated: str | None = None) -> Path:
+def _render(
+    reader: MartReader,
+    out_dir: Path,
+    forbund: str,
+    insats_id: str | None,
+    period_id: str,
+    threshold: int,
+    generated: str | None = None,
+) -> Path:
     if not reader.has("dim_insats"):
         raise ValueError("marts.dim_insats is missing from bi.duckdb")
     period = _resolve_period(reader, period_id)
@@ -196,8 +203,9 @@ def _batches(jobs: list[Job], n: int) -> list[list[int]]:
     return [b for b in batches if b]
 
 
-def _render_batch(bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], generated: str,
-                  threads: int | None) -> list[tuple[Path, float]]:
+def _render_batch(
+    bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], generated: str, threads: int | None
+) -> list[tuple[Path, float]]:
     """Render one batch with one BatchReader (each mart read once for the batch's förbund and
     periods); returns (path, seconds) per report."""
     out = []
@@ -221,7 +229,9 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def render_jobs(bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], *, workers: int | None = None) -> list[tuple[Path, float]]:
+def render_jobs(
+    bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], *, workers: int | None = None
+) -> list[tuple[Path, float]]:
     """Render `jobs`; returns (path, seconds) per job, in the jobs' order.
 
     The jobs are cut into batches of whole förbund with about the same number of reports, one
@@ -242,13 +252,15 @@ def render_jobs(bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], *
     # whole mart however few reports the batch has.
     batches = _batches(jobs, workers)
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")  # one time stamp for the whole run
-    args = [(Path(bi_path), Path(out_dir), threshold, [jobs[i] for i in batch], generated, 1 if workers > 1 else None)
-            for batch in batches]
+    args = [
+        (Path(bi_path), Path(out_dir), threshold, [jobs[i] for i in batch], generated, 1 if workers > 1 else None)
+        for batch in batches
+    ]
     if workers == 1:
         results = [_render_batch(*a) for a in args]
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(_render_batch, *zip(*args)))
+            results = list(pool.map(_render_batch, *zip(*args, strict=False)))
     out: list[tuple[Path, float]] = [None] * len(jobs)  # type: ignore[list-item]
     for batch, result in zip(batches, results, strict=True):
         for i, r in zip(batch, result, strict=True):
@@ -256,8 +268,9 @@ def render_jobs(bi_path: Path, out_dir: Path, threshold: int, jobs: list[Job], *
     return out
 
 
-def render_latest(bi_path: Path, out_dir: Path, threshold: int, *, forbund_level: bool = True,
-                  workers: int | None = None) -> list[Path]:
+def render_latest(
+    bi_path: Path, out_dir: Path, threshold: int, *, forbund_level: bool = True, workers: int | None = None
+) -> list[Path]:
     """Render the latest COMPLETE half-year and year (dim_period.is_complete) of every insats in
     dim_insats, and (forbund_level) the same periods for each förbund as a whole. Returns the
     paths written, in a stable order (`plan_latest`). `workers`: processes to render in

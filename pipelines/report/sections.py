@@ -11,9 +11,10 @@ mart is missing from bi.duckdb is kept as a heading with a short note.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from pipelines.report.charts import COLOURS, Series, bar_chart
 from pipelines.report.data import (
@@ -29,7 +30,20 @@ from pipelines.report.data import (
 )
 from pipelines.report.format import NOTHING, Cell, Suppressor, fmt_number, text_cell
 
-MANADER = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"]
+MANADER = [
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 KON_LABEL = {"Kvinna": "Kvinnor", "Man": "Män", "Okänt": "Kön okänt"}
 UTFALL = [  # (resultat column, utfall code, label)
     ("till_arbete", "arbete", "Arbete"),
@@ -81,7 +95,9 @@ class Table:
     def header_css(self) -> list[str]:
         """A column's header aligns as its cells do (text left, numbers right)."""
         first = self.rows[0].cells if self.rows else []
-        return ["txt" if i == 0 or (i < len(first) and first[i].kind == "txt") else "num" for i in range(len(self.header))]
+        return [
+            "txt" if i == 0 or (i < len(first) and first[i].kind == "txt") else "num" for i in range(len(self.header))
+        ]
 
     @property
     def source_text(self) -> str:
@@ -271,7 +287,13 @@ def sammanfattning(ctx: Ctx) -> Section:
         add("Kostnad (utfall) för perioden, kr", *both(lambda a: S.amount(a["utfall_period"]), e, ec), "enhetskostnad")
         add(
             "Kostnad per deltagare, kr",
-            *both(lambda a: S.rate(a.ratio("kostnad_per_deltagare", "utfall_period", "aktiva_personer"), a["aktiva_personer"], digits=0), e, ec),
+            *both(
+                lambda a: S.rate(
+                    a.ratio("kostnad_per_deltagare", "utfall_period", "aktiva_personer"), a["aktiva_personer"], digits=0
+                ),
+                e,
+                ec,
+            ),
             "enhetskostnad",
         )
         sources.append("enhetskostnad")
@@ -296,8 +318,10 @@ def _comp_note(ctx: Ctx) -> str | None:
     if ctx.comp is None:
         return f"Jämförelseperioden {ctx.comp_label} finns inte i data (före första registreringen)."
     if not ctx.period.is_complete:
-        return (f"Perioden {ctx.label} är inte avslutad (data till och med {ctx.period.period_slut_as_of}); "
-                f"jämförelseperioden {ctx.comp_label} är hel.")
+        return (
+            f"Perioden {ctx.label} är inte avslutad (data till och med {ctx.period.period_slut_as_of}); "
+            f"jämförelseperioden {ctx.comp_label} är hel."
+        )
     return None
 
 
@@ -339,7 +363,9 @@ def deltagarflode(ctx: Ctx) -> Section:
     table_rows = []
     for k in kons + ["Totalt"]:
         a = this.get(k, Agg([]))
-        table_rows.append(TRow([text_cell(KON_LABEL.get(k, k))] + [S.count(a[c]) for c, _ in FLODE], total=k == "Totalt"))
+        table_rows.append(
+            TRow([text_cell(KON_LABEL.get(k, k))] + [S.count(a[c]) for c, _ in FLODE], total=k == "Totalt")
+        )
     c = comp["Totalt"]
     table_rows.append(
         TRow([text_cell(f"Totalt {ctx.comp_label}")] + [S.count(c[col]) for col, _ in FLODE], comparison=True)
@@ -376,8 +402,14 @@ def deltagarflode(ctx: Ctx) -> Section:
         return [fn(t) if t else Cell(NOTHING, "na"), fn(tc) if tc else Cell(NOTHING, "na")]
 
     kap_rows = [
-        ("Snittid nyinskrivna, dagar", pair(lambda a: S.rate(a.ratio(None, "summa_dagar_nyinskrivna", "nyinskrivna"), a["nyinskrivna"], digits=0))),
-        ("Snittid avslutade, dagar", pair(lambda a: S.rate(a.ratio(None, "summa_dagar_avslutade", "avslutade"), a["avslutade"], digits=0))),
+        (
+            "Snittid nyinskrivna, dagar",
+            pair(lambda a: S.rate(a.ratio(None, "summa_dagar_nyinskrivna", "nyinskrivna"), a["nyinskrivna"], digits=0)),
+        ),
+        (
+            "Snittid avslutade, dagar",
+            pair(lambda a: S.rate(a.ratio(None, "summa_dagar_avslutade", "avslutade"), a["avslutade"], digits=0)),
+        ),
         ("Deltagardagar", pair(lambda a: S.amount(a["deltagardagar"]))),
         ("Nyttjade årsplatser", pair(lambda a: S.amount(a["arsplatser_nyttjade"], 1))),
     ]
@@ -478,7 +510,13 @@ def deltagarrapport_manad(ctx: Ctx) -> Section:
         colours=[COLOURS[0], COLOURS[2]],
     )
     sec.tables.append(
-        Table(title="Deltagarrapport per månad", sources=["genomflode", "dim_period"], header=header, rows=table_rows, chart=chart)
+        Table(
+            title="Deltagarrapport per månad",
+            sources=["genomflode", "dim_period"],
+            header=header,
+            rows=table_rows,
+            chart=chart,
+        )
     )
     return sec
 
@@ -515,14 +553,22 @@ def resultat(ctx: Ctx) -> Section:
             TRow(
                 [text_cell(label)]
                 + kon_cells(col)
-                + [S.share(t[col], t["avslutade_till_resultat"]), text_cell("ja" if code in malutfall else ""), S.count(c[col])]
+                + [
+                    S.share(t[col], t["avslutade_till_resultat"]),
+                    text_cell("ja" if code in malutfall else ""),
+                    S.count(c[col]),
+                ]
             )
         )
     table_rows.append(
         TRow(
             [text_cell("Summa avslutade till resultat")]
             + kon_cells("avslutade_till_resultat")
-            + [S.share(t["avslutade_till_resultat"], t["avslutade_till_resultat"]), text_cell(""), S.count(c["avslutade_till_resultat"])],
+            + [
+                S.share(t["avslutade_till_resultat"], t["avslutade_till_resultat"]),
+                text_cell(""),
+                S.count(c["avslutade_till_resultat"]),
+            ],
             total=True,
         )
     )
@@ -537,8 +583,12 @@ def resultat(ctx: Ctx) -> Section:
     # "Andel i mål" per kon and in total; the Andel and goal columns stay empty on this row
     andel_row = [text_cell("Andel i mål")]
     andel_row += [S.share(this.get(k, Agg([]))["i_mal"], this.get(k, Agg([]))["avslutade_till_resultat"]) for k in kons]
-    andel_row += [S.share(t["i_mal"], t["avslutade_till_resultat"]), Cell(NOTHING, "na"), text_cell(""),
-                  S.share(c["i_mal"], c["avslutade_till_resultat"])]
+    andel_row += [
+        S.share(t["i_mal"], t["avslutade_till_resultat"]),
+        Cell(NOTHING, "na"),
+        text_cell(""),
+        S.share(c["i_mal"], c["avslutade_till_resultat"]),
+    ]
     table_rows.append(TRow(andel_row, total=True))
     chart = bar_chart(
         [label for _, _, label in UTFALL],
@@ -584,7 +634,13 @@ def resultat(ctx: Ctx) -> Section:
         Table(
             title="Genomströmningstid för dem som gick i mål, per kön",
             sources=["resultat"],
-            header=["Kön", f"I mål {ctx.label}", f"Månader {ctx.label}", f"I mål {ctx.comp_label}", f"Månader {ctx.comp_label}"],
+            header=[
+                "Kön",
+                f"I mål {ctx.label}",
+                f"Månader {ctx.label}",
+                f"I mål {ctx.comp_label}",
+                f"Månader {ctx.comp_label}",
+            ],
             rows=gt_rows,
             chart=gt_chart,
             note="Genomströmningstid = medeltid i insatsen i månader (30,4375 dagar) för dem som avslutades i mål.",
@@ -600,8 +656,15 @@ def resultat(ctx: Ctx) -> Section:
         same_cell = Cell("..", "hidden") if S.any_small(upp, ned) and same else S.count(same)
         steg_rows.append(
             TRow(
-                [text_cell(KON_LABEL.get(k, k)), S.count(matta), S.count(upp), same_cell, S.count(ned),
-                 S.share(upp, matta), S.share(comp.get(k, Agg([]))["steg_upp"], comp.get(k, Agg([]))["steg_matta"])],
+                [
+                    text_cell(KON_LABEL.get(k, k)),
+                    S.count(matta),
+                    S.count(upp),
+                    same_cell,
+                    S.count(ned),
+                    S.share(upp, matta),
+                    S.share(comp.get(k, Agg([]))["steg_upp"], comp.get(k, Agg([]))["steg_matta"]),
+                ],
                 total=k == "Totalt",
             )
         )
@@ -623,7 +686,15 @@ def resultat(ctx: Ctx) -> Section:
         Table(
             title="Stegförflyttning i processtrappan",
             sources=["resultat"],
-            header=["Kön", "Mätta vid start och avslut", "Steg upp", "Oförändrat", "Steg ned", f"Andel steg upp {ctx.label}", f"Andel steg upp {ctx.comp_label}"],
+            header=[
+                "Kön",
+                "Mätta vid start och avslut",
+                "Steg upp",
+                "Oförändrat",
+                "Steg ned",
+                f"Andel steg upp {ctx.label}",
+                f"Andel steg upp {ctx.comp_label}",
+            ],
             rows=steg_rows,
             chart=steg_chart,
             note="Över avslutade till resultat med steg mätt både vid start och vid avslut.",
@@ -665,7 +736,11 @@ def fordelning_table(ctx: Ctx, dimension: str, title: str, first_header: str, no
     this, comp = by(all_rows, "kategori"), by(comp_rows, "kategori")
     den = Agg(ctx.rows("genomflode"))[pop_col] if ctx.reader.has("genomflode") else total(all_rows, "antal")
     den_comp = Agg(ctx.rows("genomflode", True))[pop_col] if ctx.reader.has("genomflode") else total(comp_rows, "antal")
-    cats = [k for k in sorted(order, key=lambda k: (order[k], k)) if (total(this.get(k, []), "antal") or 0) or (total(comp.get(k, []), "antal") or 0)]
+    cats = [
+        k
+        for k in sorted(order, key=lambda k: (order[k], k))
+        if (total(this.get(k, []), "antal") or 0) or (total(comp.get(k, []), "antal") or 0)
+    ]
     table_rows, chart_this, chart_comp = [], [], []
     for kat in cats:
         per = by(this.get(kat, []), "kon")
@@ -681,8 +756,19 @@ def fordelning_table(ctx: Ctx, dimension: str, title: str, first_header: str, no
     sum_cells += [S.count(den), S.share(den, den), S.count(den_comp if comp_rows else None)]
     table_rows.append(TRow(sum_cells, total=True))
     hidden_zero = len(order) - len(cats)
-    notes = [n for n in (note, f"{hidden_zero} kategorier utan deltagare i båda perioderna visas inte." if hidden_zero else None) if n]
-    chart = bar_chart(cats, [Series(ctx.label, chart_this), Series(ctx.comp_label, chart_comp)], title=title) if cats else ""
+    notes = [
+        n
+        for n in (
+            note,
+            f"{hidden_zero} kategorier utan deltagare i båda perioderna visas inte." if hidden_zero else None,
+        )
+        if n
+    ]
+    chart = (
+        bar_chart(cats, [Series(ctx.label, chart_this), Series(ctx.comp_label, chart_comp)], title=title)
+        if cats
+        else ""
+    )
     return Table(
         title=title,
         sources=["fordelning", "dim_kategori"] + (["genomflode"] if ctx.reader.has("genomflode") else []),
@@ -693,7 +779,9 @@ def fordelning_table(ctx: Ctx, dimension: str, title: str, first_header: str, no
     )
 
 
-def _fordelning_section(ctx: Ctx, key: str, title: str, parts: list[tuple[str, str, str, str | None]], intro: str | None = None) -> Section:
+def _fordelning_section(
+    ctx: Ctx, key: str, title: str, parts: list[tuple[str, str, str, str | None]], intro: str | None = None
+) -> Section:
     sec = Section(key, title)
     sec.missing = ctx.missing("fordelning")
     if sec.missing:
@@ -711,27 +799,51 @@ def _fordelning_section(ctx: Ctx, key: str, title: str, parts: list[tuple[str, s
 
 def avslutsanledningar(ctx: Ctx) -> Section:
     return _fordelning_section(
-        ctx, "avslutsanledningar", "Avslutsanledningar",
-        [("avslutsanledning", "Avslutsanledningar", "Avslutsanledning", "En deltagare har en avslutsanledning per avslutad insats (alla avslutade, även tidiga avhopp).")],
+        ctx,
+        "avslutsanledningar",
+        "Avslutsanledningar",
+        [
+            (
+                "avslutsanledning",
+                "Avslutsanledningar",
+                "Avslutsanledning",
+                "En deltagare har en avslutsanledning per avslutad insats (alla avslutade, även tidiga avhopp).",
+            )
+        ],
     )
 
 
 def tid_i_insats(ctx: Ctx) -> Section:
     return _fordelning_section(
-        ctx, "tid_i_insats", "Tid i insats",
-        [("tid_i_insats", "Tid i insats, månader (avslutade till resultat)", "Antal månader i insats", "Månader = tiden från start till avslut, avrundad uppåt till hela månader (minst 1).")],
+        ctx,
+        "tid_i_insats",
+        "Tid i insats",
+        [
+            (
+                "tid_i_insats",
+                "Tid i insats, månader (avslutade till resultat)",
+                "Antal månader i insats",
+                "Månader = tiden från start till avslut, avrundad uppåt till hela månader (minst 1).",
+            )
+        ],
     )
 
 
 def bakgrund(ctx: Ctx) -> Section:
     return _fordelning_section(
-        ctx, "bakgrund", "Nyinskrivna deltagares bakgrund",
+        ctx,
+        "bakgrund",
+        "Nyinskrivna deltagares bakgrund",
         [
             ("aldersgrupp", "Åldersfördelning", "Åldersintervall", "Ålder vid start av insatsen."),
             ("utbildningsniva", "Utbildningsnivå", "Utbildningsnivå", None),
             ("tid_i_offentlig_forsorjning", "Tid i offentlig försörjning före insatsen", "Tid i försörjning", None),
-            ("forsorjning_fore", "Försörjning före insatsen", "Försörjningskälla",
-             "En deltagare kan ha flera försörjningskällor; andelarna (av antalet nyinskrivna) kan därför summera till mer än 100 %."),
+            (
+                "forsorjning_fore",
+                "Försörjning före insatsen",
+                "Försörjningskälla",
+                "En deltagare kan ha flera försörjningskällor; andelarna (av antalet nyinskrivna) kan därför summera till mer än 100 %.",
+            ),
             ("remittent", "Remittent", "Remittent", None),
         ],
         intro="Fördelningarna avser deltagare som skrivits in under perioden, som SUS standardrapporter.",
@@ -753,7 +865,11 @@ def forsorjning(ctx: Ctx) -> Section:
         order[r["forsorjningskalla"]] = min(order.get(r["forsorjningskalla"], 10**9), r.get("sortering") or 0)
     per = by(rows, "forsorjningskalla")
     sum_fore, sum_efter = total(rows, "antal_fore"), total(rows, "antal_efter")
-    kallor = [k for k in sorted(order, key=lambda k: (order[k], k)) if total(per[k], "antal_fore") or total(per[k], "antal_efter")]
+    kallor = [
+        k
+        for k in sorted(order, key=lambda k: (order[k], k))
+        if total(per[k], "antal_fore") or total(per[k], "antal_efter")
+    ]
     table_rows, c_fore, c_efter = [], [], []
     for k in kallor:
         fore, efter = total(per[k], "antal_fore"), total(per[k], "antal_efter")
@@ -762,13 +878,33 @@ def forsorjning(ctx: Ctx) -> Section:
         if pct_cell.kind == "num":
             pct_cell = Cell(fmt_number(pct, 0), "num", pct)
         table_rows.append(
-            TRow([text_cell(k), S.count(fore), S.share(fore, sum_fore), S.count(efter), S.share(efter, sum_efter), S.diff(fore, efter), pct_cell])
+            TRow(
+                [
+                    text_cell(k),
+                    S.count(fore),
+                    S.share(fore, sum_fore),
+                    S.count(efter),
+                    S.share(efter, sum_efter),
+                    S.diff(fore, efter),
+                    pct_cell,
+                ]
+            )
         )
         c_fore.append(S.count(fore))
         c_efter.append(S.count(efter))
     table_rows.append(
-        TRow([text_cell("Summa försörjningskällor"), S.count(sum_fore), S.share(sum_fore, sum_fore), S.count(sum_efter),
-              S.share(sum_efter, sum_efter), S.diff(sum_fore, sum_efter), Cell(NOTHING, "na")], total=True)
+        TRow(
+            [
+                text_cell("Summa försörjningskällor"),
+                S.count(sum_fore),
+                S.share(sum_fore, sum_fore),
+                S.count(sum_efter),
+                S.share(sum_efter, sum_efter),
+                S.diff(sum_fore, sum_efter),
+                Cell(NOTHING, "na"),
+            ],
+            total=True,
+        )
     )
     avslutade = Agg(ctx.rows("genomflode"))["avslutade"] if ctx.reader.has("genomflode") else None
     sec.paragraphs.append(
@@ -778,14 +914,24 @@ def forsorjning(ctx: Ctx) -> Section:
         "andelar av summan av källor. Utan registrerad källa efter räknas deltagaren under Uppgift saknas."
     )
     chart = bar_chart(
-        kallor, [Series("Före insatsen", c_fore), Series("Efter insatsen", c_efter)],
-        title="Försörjningskällor före och efter", colours=[COLOURS[0], COLOURS[2]],
+        kallor,
+        [Series("Före insatsen", c_fore), Series("Efter insatsen", c_efter)],
+        title="Försörjningskällor före och efter",
+        colours=[COLOURS[0], COLOURS[2]],
     )
     sec.tables.append(
         Table(
             title=f"Försörjningsförändringar {ctx.label}",
             sources=["forsorjning"] + (["genomflode"] if avslutade is not None else []),
-            header=["Försörjningskälla", "Antal före", "Andel före", "Antal efter", "Andel efter", "Förändring", "Förändring i %"],
+            header=[
+                "Försörjningskälla",
+                "Antal före",
+                "Andel före",
+                "Antal efter",
+                "Andel efter",
+                "Förändring",
+                "Förändring i %",
+            ],
             rows=table_rows,
             chart=chart,
             note=f"{hidden} källor utan deltagare visas inte." if (hidden := len(order) - len(kallor)) else None,
@@ -798,7 +944,14 @@ def forsorjning(ctx: Ctx) -> Section:
 # 11. Ekonomi
 # --------------------------------------------------------------------------------------------
 
-EKONOMI_COLS = ["budget", "periodiserad_budget", "utfall_period", "ackumulerat", "aterstar", "avvikelse_mot_periodiserad"]
+EKONOMI_COLS = [
+    "budget",
+    "periodiserad_budget",
+    "utfall_period",
+    "ackumulerat",
+    "aterstar",
+    "avvikelse_mot_periodiserad",
+]
 
 
 def ekonomi(ctx: Ctx) -> Section:
@@ -827,7 +980,11 @@ def ekonomi(ctx: Ctx) -> Section:
         return TRow(
             [text_cell(label)]
             + [S.amount(a[c]) for c in ("budget", "periodiserad_budget", "utfall_period", "ackumulerat", "aterstar")]
-            + [S.rate(grad, pct=True), S.amount(a["avvikelse_mot_periodiserad"]), S.amount(ac["utfall_period"]) if ac else Cell(NOTHING, "na")],
+            + [
+                S.rate(grad, pct=True),
+                S.amount(a["avvikelse_mot_periodiserad"]),
+                S.amount(ac["utfall_period"]) if ac else Cell(NOTHING, "na"),
+            ],
             total=total_row,
         )
 
@@ -855,8 +1012,17 @@ def ekonomi(ctx: Ctx) -> Section:
         Table(
             title=f"Budget och utfall per kostnadsslag, {ctx.label}",
             sources=["ekonomi"],
-            header=["Kostnadsslag", "Budget helår", "Periodiserad budget", "Utfall perioden", "Ackumulerat", "Återstår",
-                    "Förbrukningsgrad", "Avvikelse mot periodiserad budget", f"Utfall {ctx.comp_label}"],
+            header=[
+                "Kostnadsslag",
+                "Budget helår",
+                "Periodiserad budget",
+                "Utfall perioden",
+                "Ackumulerat",
+                "Återstår",
+                "Förbrukningsgrad",
+                "Avvikelse mot periodiserad budget",
+                f"Utfall {ctx.comp_label}",
+            ],
             rows=table_rows,
             chart=chart,
         )
@@ -865,18 +1031,35 @@ def ekonomi(ctx: Ctx) -> Section:
         names = {i["insats_id"]: i.get("insatsnamn") or i["insats_id"] for i in ctx.scope.insats}
         names[FORBUND_ADMIN] = "Förbundets administration"
         per_insats = by(rows, "insats_id")
-        order = [i for i in ctx.scope.insats_ids if i in per_insats] + [i for i in per_insats if i not in ctx.scope.insats_ids]
+        order = [i for i in ctx.scope.insats_ids if i in per_insats] + [
+            i for i in per_insats if i not in ctx.scope.insats_ids
+        ]
         ins_rows = []
         for i in order:
             a = Agg(per_insats[i])
-            ins_rows.append(TRow([text_cell(names.get(i, i))] + [S.amount(a[c]) for c in ("budget", "utfall_period", "ackumulerat", "aterstar")]
-                                 + [S.rate(a.ratio(None, "ackumulerat", "budget"), pct=True)]))
+            ins_rows.append(
+                TRow(
+                    [text_cell(names.get(i, i))]
+                    + [S.amount(a[c]) for c in ("budget", "utfall_period", "ackumulerat", "aterstar")]
+                    + [S.rate(a.ratio(None, "ackumulerat", "budget"), pct=True)]
+                )
+            )
         a = Agg(rows)
-        ins_rows.append(TRow([text_cell("Summa")] + [S.amount(a[c]) for c in ("budget", "utfall_period", "ackumulerat", "aterstar")]
-                             + [S.rate(a.ratio(None, "ackumulerat", "budget"), pct=True)], total=True))
+        ins_rows.append(
+            TRow(
+                [text_cell("Summa")]
+                + [S.amount(a[c]) for c in ("budget", "utfall_period", "ackumulerat", "aterstar")]
+                + [S.rate(a.ratio(None, "ackumulerat", "budget"), pct=True)],
+                total=True,
+            )
+        )
         sec.tables.append(
-            Table(title="Budget och utfall per insats", sources=["ekonomi", "dim_insats"],
-                  header=["Insats", "Budget helår", "Utfall perioden", "Ackumulerat", "Återstår", "Förbrukningsgrad"], rows=ins_rows)
+            Table(
+                title="Budget och utfall per insats",
+                sources=["ekonomi", "dim_insats"],
+                header=["Insats", "Budget helår", "Utfall perioden", "Ackumulerat", "Återstår", "Förbrukningsgrad"],
+                rows=ins_rows,
+            )
         )
     return sec
 
@@ -902,19 +1085,38 @@ def kostnader(ctx: Ctx) -> Section:
         lines = [
             ("Kostnad (utfall) för perioden, kr", pair(lambda a: S.amount(a["utfall_period"]))),
             ("Aktiva personer", pair(lambda a: S.count(a["aktiva_personer"]))),
-            ("Kostnad per deltagare, kr", pair(lambda a: S.rate(a.ratio("kostnad_per_deltagare", "utfall_period", "aktiva_personer"), a["aktiva_personer"], digits=0))),
+            (
+                "Kostnad per deltagare, kr",
+                pair(
+                    lambda a: S.rate(
+                        a.ratio("kostnad_per_deltagare", "utfall_period", "aktiva_personer"),
+                        a["aktiva_personer"],
+                        digits=0,
+                    )
+                ),
+            ),
             ("Nyttjade årsplatser", pair(lambda a: S.amount(a["arsplatser_nyttjade"], 1))),
             ("Kostnad per årsplats och år, kr", pair(lambda a: S.amount(_per_arsplats(a)))),
             ("I mål", pair(lambda a: S.count(a["i_mal"]))),
-            ("Kostnad per deltagare i mål, kr", pair(lambda a: S.rate(a.ratio("kostnad_per_i_mal", "utfall_period", "i_mal"), a["i_mal"], digits=0))),
+            (
+                "Kostnad per deltagare i mål, kr",
+                pair(lambda a: S.rate(a.ratio("kostnad_per_i_mal", "utfall_period", "i_mal"), a["i_mal"], digits=0)),
+            ),
         ]
         note = "Kostnaden är periodens bokförda kostnad för alla kostnadsslag."
         if ctx.scope.is_forbund:
-            note += (" På förbundsnivå summeras insatserna (utan förbundets administration); en person i två insatser "
-                     "räknas i båda.")
+            note += (
+                " På förbundsnivå summeras insatserna (utan förbundets administration); en person i två insatser "
+                "räknas i båda."
+            )
         sec.tables.append(
-            Table(title="Enhetskostnader", sources=["enhetskostnad"], header=["Mått", ctx.label, ctx.comp_label],
-                  rows=[TRow([text_cell(lbl)] + cells) for lbl, cells in lines], note=note)
+            Table(
+                title="Enhetskostnader",
+                sources=["enhetskostnad"],
+                header=["Mått", ctx.label, ctx.comp_label],
+                rows=[TRow([text_cell(lbl)] + cells) for lbl, cells in lines],
+                note=note,
+            )
         )
     else:
         sec.paragraphs.append(ctx.missing("enhetskostnad") or "")
@@ -931,19 +1133,32 @@ def kostnader(ctx: Ctx) -> Section:
             def f(a: Agg) -> Cell:
                 n = a["personer_med_uppmatt_forsorjningsstod"]
                 return S.rate(a[col] / n if n else None, n, digits=0)
+
             return f
 
         lines = [
             ("Avslutade till resultat", pair_s(lambda a: S.count(a["avslutade_till_resultat"]))),
-            ("varav med försörjning registrerad före och efter", pair_s(lambda a: S.count(a["avslutade_till_resultat_skattade"]))),
+            (
+                "varav med försörjning registrerad före och efter",
+                pair_s(lambda a: S.count(a["avslutade_till_resultat_skattade"])),
+            ),
             ("Offentlig kostnad före, kr per månad", pair_s(skattad("kostnad_fore_per_manad"))),
             ("Offentlig kostnad efter, kr per månad", pair_s(skattad("kostnad_efter_per_manad"))),
             ("Besparing, kr per månad", pair_s(skattad("besparing_per_manad"))),
             ("Kostnad (utfall) för perioden, kr", pair_s(lambda a: S.amount(a["utfall_period"]))),
             ("Återbetalningstid, månader", pair_s(lambda a: _aterbetalningstid(S, a))),
-            ("Personer med uppmätt försörjningsstöd (Pro Capita)", pair_s(lambda a: S.count(a["personer_med_uppmatt_forsorjningsstod"]))),
-            ("Uppmätt försörjningsstöd före, kr per person och månad", pair_s(uppmatt("uppmatt_forsorjningsstod_fore_per_manad"))),
-            ("Uppmätt försörjningsstöd efter, kr per person och månad", pair_s(uppmatt("uppmatt_forsorjningsstod_efter_per_manad"))),
+            (
+                "Personer med uppmätt försörjningsstöd (Pro Capita)",
+                pair_s(lambda a: S.count(a["personer_med_uppmatt_forsorjningsstod"])),
+            ),
+            (
+                "Uppmätt försörjningsstöd före, kr per person och månad",
+                pair_s(uppmatt("uppmatt_forsorjningsstod_fore_per_manad")),
+            ),
+            (
+                "Uppmätt försörjningsstöd efter, kr per person och månad",
+                pair_s(uppmatt("uppmatt_forsorjningsstod_efter_per_manad")),
+            ),
         ]
         fore = [lines[2][1][0], lines[3][1][0]]
         chart = ""
@@ -960,8 +1175,13 @@ def kostnader(ctx: Ctx) -> Section:
             "och sex månader efter avslut, där Pro Capita har uppgifter."
         )
         sec.tables.append(
-            Table(title="Samhällsekonomi och återbetalningstid", sources=["samhallsekonomi"],
-                  header=["Mått", ctx.label, ctx.comp_label], rows=[TRow([text_cell(lbl)] + cells) for lbl, cells in lines], chart=chart)
+            Table(
+                title="Samhällsekonomi och återbetalningstid",
+                sources=["samhallsekonomi"],
+                header=["Mått", ctx.label, ctx.comp_label],
+                rows=[TRow([text_cell(lbl)] + cells) for lbl, cells in lines],
+                chart=chart,
+            )
         )
     else:
         sec.paragraphs.append(ctx.missing("samhallsekonomi") or "")
@@ -995,17 +1215,27 @@ def aktivitet(ctx: Ctx) -> Section:
 
     def line(label: str, a: Agg, total_row: bool = False, comparison: bool = False) -> TRow:
         return TRow(
-            [text_cell(label), S.count(a["avslutade_aktiviteter"]), S.count(a["fullfoljda"]), S.count(a["avbrutna"]),
-             S.rate(_fullfoljandegrad(a), a["fullfoljda"], a["avbrutna"], pct=True),
-             S.amount(a["planerade_timmar"], 1), S.amount(a["narvarotimmar"], 1),
-             S.rate(a.ratio(None, "narvarotimmar", "planerade_timmar"), pct=True)],
-            total=total_row, comparison=comparison,
+            [
+                text_cell(label),
+                S.count(a["avslutade_aktiviteter"]),
+                S.count(a["fullfoljda"]),
+                S.count(a["avbrutna"]),
+                S.rate(_fullfoljandegrad(a), a["fullfoljda"], a["avbrutna"], pct=True),
+                S.amount(a["planerade_timmar"], 1),
+                S.amount(a["narvarotimmar"], 1),
+                S.rate(a.ratio(None, "narvarotimmar", "planerade_timmar"), pct=True),
+            ],
+            total=total_row,
+            comparison=comparison,
         )
 
     table_rows = [line(n, Agg(per[n])) for n in names]
     table_rows.append(line("Totalt", Agg(rows), total_row=True))
-    table_rows.append(line(f"Totalt {ctx.comp_label}", Agg(comp_rows), comparison=True) if comp_rows else
-                      TRow([text_cell(f"Totalt {ctx.comp_label}")] + [Cell(NOTHING, "na")] * 7, comparison=True))
+    table_rows.append(
+        line(f"Totalt {ctx.comp_label}", Agg(comp_rows), comparison=True)
+        if comp_rows
+        else TRow([text_cell(f"Totalt {ctx.comp_label}")] + [Cell(NOTHING, "na")] * 7, comparison=True)
+    )
     chart = bar_chart(
         names + ["Totalt"],
         [Series("Fullföljandegrad", [r.cells[4] for r in table_rows[: len(names) + 1]])],
@@ -1018,10 +1248,22 @@ def aktivitet(ctx: Ctx) -> Section:
         "avslutats under perioden (Aktivitetscenter Malmös mål: 90 %). Närvarograd = närvarotimmar / planerade timmar."
     )
     sec.tables.append(
-        Table(title="Aktiviteter per typ", sources=["aktivitet"],
-              header=["Aktivitet", "Avslutade aktiviteter", "Fullföljda", "Avbrutna", "Fullföljandegrad", "Planerade timmar",
-                      "Närvarotimmar", "Närvarograd"],
-              rows=table_rows, chart=chart)
+        Table(
+            title="Aktiviteter per typ",
+            sources=["aktivitet"],
+            header=[
+                "Aktivitet",
+                "Avslutade aktiviteter",
+                "Fullföljda",
+                "Avbrutna",
+                "Fullföljandegrad",
+                "Planerade timmar",
+                "Närvarotimmar",
+                "Närvarograd",
+            ],
+            rows=table_rows,
+            chart=chart,
+        )
     )
     return sec
 
@@ -1055,20 +1297,41 @@ def finansiering(ctx: Ctx) -> Section | None:
         sec.paragraphs.append(f"Ingen finansiering registrerad för {year}.")
         return sec
     part_label = {"stat": "Staten", "region": "Region", "kommun": "Kommun"}
-    table_rows = [TRow([text_cell(r["finansiar"]), text_cell(part_label.get(r.get("part"), r.get("part") or "")),
-                        S.amount(r["belopp"]), S.rate(r.get("andel"), pct=True)]) for r in rows]
+    table_rows = [
+        TRow(
+            [
+                text_cell(r["finansiar"]),
+                text_cell(part_label.get(r.get("part"), r.get("part") or "")),
+                S.amount(r["belopp"]),
+                S.rate(r.get("andel"), pct=True),
+            ]
+        )
+        for r in rows
+    ]
     tot = total(rows, "belopp")
-    table_rows.append(TRow([text_cell("Summa"), text_cell(""), S.amount(tot), S.rate(1.0 if tot else None, pct=True)], total=True))
+    table_rows.append(
+        TRow([text_cell("Summa"), text_cell(""), S.amount(tot), S.rate(1.0 if tot else None, pct=True)], total=True)
+    )
     parts = by(rows, "part")
     chart = bar_chart(
         [part_label.get(p, p) for p in parts],
         [Series("Andel", [S.rate(total(parts[p], "belopp") / tot if tot else None, pct=True) for p in parts])],
-        title="Andel av finansieringen per part", percent=True,
+        title="Andel av finansieringen per part",
+        percent=True,
     )
-    sec.paragraphs.append("Enligt FINSAM-lagen finansierar staten (Försäkringskassan och Arbetsförmedlingen) hälften, "
-                          "regionen en fjärdedel och kommunerna tillsammans en fjärdedel.")
-    sec.tables.append(Table(title=f"Finansiering {year}", sources=["finansiering"], header=["Finansiär", "Part", "Belopp, kr", "Andel"],
-                            rows=table_rows, chart=chart))
+    sec.paragraphs.append(
+        "Enligt FINSAM-lagen finansierar staten (Försäkringskassan och Arbetsförmedlingen) hälften, "
+        "regionen en fjärdedel och kommunerna tillsammans en fjärdedel."
+    )
+    sec.tables.append(
+        Table(
+            title=f"Finansiering {year}",
+            sources=["finansiering"],
+            header=["Finansiär", "Part", "Belopp, kr", "Andel"],
+            rows=table_rows,
+            chart=chart,
+        )
+    )
     return sec
 
 
@@ -1077,7 +1340,9 @@ def finansiering(ctx: Ctx) -> Section | None:
 # --------------------------------------------------------------------------------------------
 
 UPPGIFT_SAKNAS = "Uppgift saknas"
-JAMFORELSE_MIN_FORBUND = 3  # docs/metrics/comparison.md: the comparison is shown only where at least 3 förbund have a value
+JAMFORELSE_MIN_FORBUND = (
+    3  # docs/metrics/comparison.md: the comparison is shown only where at least 3 förbund have a value
+)
 # matt: (label, how the value is shown: pct | man | kr | dagar, whether taljare and namnare count people)
 JAMFORELSE_MATT = {
     "andel_i_mal": ("Andel i mål", "pct", (True, True)),
@@ -1109,8 +1374,15 @@ def _kall_ordning(ctx: Ctx) -> dict[str, int]:
     return order
 
 
-def _cross_table(S: Suppressor, rows: list[Row], row_key: str, col_key: str, row_labels: list, col_labels: list,
-                 name: Callable[[Any], str]) -> list[TRow]:
+def _cross_table(
+    S: Suppressor,
+    rows: list[Row],
+    row_key: str,
+    col_key: str,
+    row_labels: list,
+    col_labels: list,
+    name: Callable[[Any], str],
+) -> list[TRow]:
     """A before × after table of counts (sums of `antal` over kon and insatser); cells suppressed."""
     cells = by(rows, row_key, col_key)
     return [
@@ -1140,19 +1412,25 @@ def overgangar(ctx: Ctx) -> Section:
         upp = sum(r["antal"] for r in steg if r["steg_slut"] > r["steg_start"])
         ned = sum(r["antal"] for r in steg if r["steg_slut"] < r["steg_start"])
         table_rows = _cross_table(S, steg, "steg_start", "steg_slut", steps, steps, lambda k: f"{k} {namn[k]}")
-        table_rows.append(TRow([text_cell("Summa")] + [
-            S.count(sum(r["antal"] for r in steg if r["steg_slut"] == k)) for k in steps], total=True))
+        table_rows.append(
+            TRow(
+                [text_cell("Summa")] + [S.count(sum(r["antal"] for r in steg if r["steg_slut"] == k)) for k in steps],
+                total=True,
+            )
+        )
         sec.paragraphs.append(
             f"Av {S.n(matta)} som avslutades till resultat med steg mätt vid start och vid avslut gick {S.n(upp)} "
             f"upp minst ett steg och {S.n(ned)} ned."
         )
-        sec.tables.append(Table(
-            title=f"Stegförflyttning: steg vid start (rader) och vid avslut (kolumner) {ctx.label}",
-            sources=["stegforflyttning"],
-            header=["Steg vid start"] + [f"{k} {namn[k]}" for k in steps],
-            rows=table_rows,
-            note="Avslutade till resultat med steg mätt både vid start och vid avslut. Över diagonalen: steg upp.",
-        ))
+        sec.tables.append(
+            Table(
+                title=f"Stegförflyttning: steg vid start (rader) och vid avslut (kolumner) {ctx.label}",
+                sources=["stegforflyttning"],
+                header=["Steg vid start"] + [f"{k} {namn[k]}" for k in steps],
+                rows=table_rows,
+                note="Avslutade till resultat med steg mätt både vid start och vid avslut. Över diagonalen: steg upp.",
+            )
+        )
     else:
         sec.paragraphs.append("Inga stegmätningar vid både start och avslut bland dem som avslutades under perioden.")
 
@@ -1174,14 +1452,20 @@ def overgangar(ctx: Ctx) -> Section:
     for title, rows in groups:
         fore = sorted({r["forsorjning_fore"] for r in rows}, key=key)
         efter = sorted({r["forsorjning_efter"] for r in rows}, key=key)
-        sec.tables.append(Table(
-            title=f"Försörjning före (rader) och efter (kolumner): {title.lower()} {ctx.label}",
-            sources=["forsorjning_overgang"],
-            header=["Försörjning före"] + efter,
-            rows=_cross_table(S, rows, "forsorjning_fore", "forsorjning_efter", fore, efter, str),
-            note=("En deltagare med flera källor räknas i varje par av sina källor, så cellerna summerar inte till antalet "
-                  "deltagare. Utan registrerad källa: Uppgift saknas.") if title == "Alla avslutade" else None,
-        ))
+        sec.tables.append(
+            Table(
+                title=f"Försörjning före (rader) och efter (kolumner): {title.lower()} {ctx.label}",
+                sources=["forsorjning_overgang"],
+                header=["Försörjning före"] + efter,
+                rows=_cross_table(S, rows, "forsorjning_fore", "forsorjning_efter", fore, efter, str),
+                note=(
+                    "En deltagare med flera källor räknas i varje par av sina källor, så cellerna summerar inte till antalet "
+                    "deltagare. Utan registrerad källa: Uppgift saknas."
+                )
+                if title == "Alla avslutade"
+                else None,
+            )
+        )
     return sec
 
 
@@ -1200,8 +1484,13 @@ def jamforelse(ctx: Ctx) -> Section | None:
     if sec.missing:
         return sec
     S = ctx.S
-    rows = {r["matt"]: r for r in ctx.reader.select(
-        "jamforelse", {"forbund": ctx.scope.forbund, "period_typ": ctx.period.period_typ, "period_id": ctx.period.period_id})}
+    rows = {
+        r["matt"]: r
+        for r in ctx.reader.select(
+            "jamforelse",
+            {"forbund": ctx.scope.forbund, "period_typ": ctx.period.period_typ, "period_id": ctx.period.period_id},
+        )
+    }
     shown = [m for m in JAMFORELSE_MATT if m in rows and (rows[m]["antal_forbund"] or 0) >= JAMFORELSE_MIN_FORBUND]
     if not shown:
         sec.paragraphs.append(
@@ -1213,27 +1502,33 @@ def jamforelse(ctx: Ctx) -> Section | None:
         r = rows[m]
         people = JAMFORELSE_MATT[m][2]
         counts = tuple(n for n, is_people in zip((r["taljare"], r["namnare"]), people, strict=True) if is_people)
-        table_rows.append(TRow([
-            text_cell(JAMFORELSE_MATT[m][0]),
-            _jamforelse_cell(S, m, r["varde"], counts),
-            _jamforelse_cell(S, m, r["p25"]),
-            _jamforelse_cell(S, m, r["median"]),
-            _jamforelse_cell(S, m, r["p75"]),
-            Cell(fmt_number(r["antal_forbund"]), "num", float(r["antal_forbund"])),
-        ]))
+        table_rows.append(
+            TRow(
+                [
+                    text_cell(JAMFORELSE_MATT[m][0]),
+                    _jamforelse_cell(S, m, r["varde"], counts),
+                    _jamforelse_cell(S, m, r["p25"]),
+                    _jamforelse_cell(S, m, r["median"]),
+                    _jamforelse_cell(S, m, r["p75"]),
+                    Cell(fmt_number(r["antal_forbund"]), "num", float(r["antal_forbund"])),
+                ]
+            )
+        )
     sec.paragraphs.append(
         "Förbundets egna värden beräknade över alla dess insatser (summor, inte medelvärden av insatsernas värden), "
         "bredvid median och kvartiler över alla förbund i underlaget som har ett värde för perioden. Andra förbund "
         "namnges inte. Ett mått visas när minst tre förbund har ett värde."
     )
-    sec.tables.append(Table(
-        title=f"Jämförelse med andra förbund {ctx.label}",
-        sources=["jamforelse"],
-        header=["Mått", "Förbundet", "Undre kvartil", "Median", "Övre kvartil", "Antal förbund"],
-        rows=table_rows,
-        note="Kvartiler och median med linjär interpolation. Förbundets värde döljs när det bygger på färre än "
-             f"{S.threshold} personer.",
-    ))
+    sec.tables.append(
+        Table(
+            title=f"Jämförelse med andra förbund {ctx.label}",
+            sources=["jamforelse"],
+            header=["Mått", "Förbundet", "Undre kvartil", "Median", "Övre kvartil", "Antal förbund"],
+            rows=table_rows,
+            note="Kvartiler och median med linjär interpolation. Förbundets värde döljs när det bygger på färre än "
+            f"{S.threshold} personer.",
+        )
+    )
     return sec
 
 
@@ -1244,7 +1539,9 @@ def datakvalitet(ctx: Ctx) -> list[str]:
     if ctx.reader.has("datakvalitet"):
         fel = Agg(ctx.rows("datakvalitet"))["felregistreringar"]
         if fel is not None:
-            out.append(f"Felregistreringar i SUS med start under perioden (ingår inte i något mått): {S.n(fel)} (källa: marts.datakvalitet).")
+            out.append(
+                f"Felregistreringar i SUS med start under perioden (ingår inte i något mått): {S.n(fel)} (källa: marts.datakvalitet)."
+            )
     else:
         out.append("marts.datakvalitet finns inte i bi.duckdb.")
     return out

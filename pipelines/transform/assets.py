@@ -1,6 +1,5 @@
 """dbt models, seeds and tests as Dagster assets and asset checks."""
 
-
 import logging
 import os
 import sys

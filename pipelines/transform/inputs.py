@@ -69,7 +69,9 @@ def _loaded_files(warehouse: Path) -> list[tuple[str, str]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         if not has_ledger(con):
             return []
-        return con.execute("select kind, sha256 from raw._file_ledger where status = 'loaded' order by kind, sha256").fetchall()
+        return con.execute(
+            "select kind, sha256 from raw._file_ledger where status = 'loaded' order by kind, sha256"
+        ).fetchall()
 
 
 def inputs_fingerprint(settings: Settings) -> str:
@@ -89,7 +91,7 @@ def dbt_project_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _add_code(digest: "hashlib._Hash", inputs: tuple[Path, ...]) -> None:
+def _add_code(digest: hashlib._Hash, inputs: tuple[Path, ...]) -> None:
     for package in VERSIONED_PACKAGES:
         digest.update(f"package\t{package}\t{version(package)}\n".encode())
     for path in _code_files(inputs):
@@ -126,7 +128,10 @@ def postgres_behind(settings: Settings, record: dict) -> bool:
         return False
     from pipelines.publish.postgres import target_of
 
-    return record.get("postgres") != {"target": target_of(settings.postgres_url), "fingerprint": record.get("fingerprint")}
+    return record.get("postgres") != {
+        "target": target_of(settings.postgres_url),
+        "fingerprint": record.get("fingerprint"),
+    }
 
 
 def last_published(settings: Settings) -> dict | None:

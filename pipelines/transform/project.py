@@ -21,11 +21,14 @@ _DBT_INPUTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profile
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment for a dbt process: where the warehouse is and DuckDB's memory limit (profiles.yml reads them)."""
-    return {"FINSAM_WAREHOUSE_PATH": str(settings.warehouse_path), "FINSAM_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit}
+    return {
+        "FINSAM_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "FINSAM_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+    }
 
 
 def dbt_vars(settings: Settings) -> str:
-    return "{as_of: '%s'}" % settings.as_of.isoformat()
+    return f"{{as_of: '{settings.as_of.isoformat()}'}}"
 
 
 def _newest_input_mtime() -> float:

@@ -27,7 +27,9 @@ def refresh_command(data_dir: Path, *flags: str) -> list[str]:
 
 def run_refresh_cli(data_dir: Path, *flags: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """`finsam refresh` as a user runs it: a subprocess, landing folder `<data dir>/landing`."""
-    return subprocess.run(refresh_command(data_dir, *flags), capture_output=True, text=True, timeout=timeout, env=refresh_env())
+    return subprocess.run(
+        refresh_command(data_dir, *flags), capture_output=True, text=True, timeout=timeout, env=refresh_env()
+    )
 
 
 def personnummer_in_landing(landing: Path) -> set[str]:

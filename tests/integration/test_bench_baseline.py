@@ -14,9 +14,23 @@ from cli_refresh import AS_OF
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 MARTS = {
-    "dim_period", "dim_insats", "genomflode", "resultat", "forsorjning", "fordelning", "dim_kategori",
-    "ekonomi", "enhetskostnad", "samhallsekonomi", "aktivitet", "finansiering", "datakvalitet",
-    "stegforflyttning", "forsorjning_overgang", "uppfoljning_finsam", "jamforelse",
+    "dim_period",
+    "dim_insats",
+    "genomflode",
+    "resultat",
+    "forsorjning",
+    "fordelning",
+    "dim_kategori",
+    "ekonomi",
+    "enhetskostnad",
+    "samhallsekonomi",
+    "aktivitet",
+    "finansiering",
+    "datakvalitet",
+    "stegforflyttning",
+    "forsorjning_overgang",
+    "uppfoljning_finsam",
+    "jamforelse",
 }
 
 

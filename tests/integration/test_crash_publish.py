@@ -64,8 +64,12 @@ def _warehouse(path: Path, generation: int) -> None:
     """Two marts whose row counts are tied to the generation: genomflode g*10, resultat g*10 + 1."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists marts")
-        con.execute(f"create or replace table marts.genomflode as select {generation} as generation, range as n from range({generation * 10})")
-        con.execute(f"create or replace table marts.resultat as select {generation} as generation, range as n from range({generation * 10 + 1})")
+        con.execute(
+            f"create or replace table marts.genomflode as select {generation} as generation, range as n from range({generation * 10})"
+        )
+        con.execute(
+            f"create or replace table marts.resultat as select {generation} as generation, range as n from range({generation * 10 + 1})"
+        )
 
 
 def _generation_of_bi(bi: Path) -> int:
@@ -90,14 +94,18 @@ def _digest(path: Path) -> str:
 
 
 def _leftovers(data: Path) -> list[str]:
-    return sorted(p.name for p in data.iterdir() if p.name.endswith((".tmp", ".tmp.wal")) or p.name.startswith(".bi.link"))
+    return sorted(
+        p.name for p in data.iterdir() if p.name.endswith((".tmp", ".tmp.wal")) or p.name.startswith(".bi.link")
+    )
 
 
 @pytest.mark.parametrize(
     "point, bi_after, parquet_after",
     [("mid_write", 1, 1), ("before_swap", 1, 1), ("between_swaps", 2, 1), ("before_prune", 2, 2)],
 )
-def test_publish_killed_at_any_step_leaves_whole_files_and_the_next_publish_cleans_up(tmp_path, point, bi_after, parquet_after):
+def test_publish_killed_at_any_step_leaves_whole_files_and_the_next_publish_cleans_up(
+    tmp_path, point, bi_after, parquet_after
+):
     data = tmp_path
     _warehouse(data / "warehouse.duckdb", 1)
     publish(data / "warehouse.duckdb", data / "bi.duckdb", data / "bi")

@@ -21,7 +21,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -29,12 +28,18 @@ from pathlib import Path
 import duckdb
 from cli_refresh import refresh_command, refresh_env
 
+
 class Refresh:
     """`finsam refresh` in the background, its output collected line by line."""
 
     def __init__(self, data: Path) -> None:
         self.proc = subprocess.Popen(
-            refresh_command(data, "--force"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=refresh_env(), start_new_session=True
+            refresh_command(data, "--force"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=refresh_env(),
+            start_new_session=True,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -85,7 +90,9 @@ def _mart_rows(db: Path, catalog_schema: str = "marts") -> dict[str, int]:
 
 
 def _leftovers(data: Path) -> list[str]:
-    found = [p.name for p in data.iterdir() if ".tmp" in p.name or p.name.startswith(".bi.link") or p.name.endswith(".wal")]
+    found = [
+        p.name for p in data.iterdir() if ".tmp" in p.name or p.name.startswith(".bi.link") or p.name.endswith(".wal")
+    ]
     found += [f"docs/dbt/{p.name}" for p in (data / "docs" / "dbt").glob(".*.tmp")]
     return sorted(found)
 
@@ -97,7 +104,9 @@ def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatc
     in_dbt = Refresh(data)
     assert in_dbt.wait_for("Running dbt command", timeout=300), "".join(in_dbt.lines[-30:])
     time.sleep(3)  # dbt is building tables in warehouse.duckdb
-    second = subprocess.run(refresh_command(data, "--force"), capture_output=True, text=True, timeout=300, env=refresh_env())
+    second = subprocess.run(
+        refresh_command(data, "--force"), capture_output=True, text=True, timeout=300, env=refresh_env()
+    )
     assert second.returncode == 3, second.stdout[-2000:] + second.stderr[-2000:]
     assert f"another refresh is running (pid {in_dbt.proc.pid} since " in second.stderr
     in_dbt.kill(group=True)
@@ -105,7 +114,9 @@ def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatc
     assert _leftovers(data) in ([], ["warehouse.duckdb.wal"])
 
     # 2. the next refresh succeeds, and is the publish the rest is compared with
-    first = subprocess.run(refresh_command(data, "--force"), capture_output=True, text=True, timeout=900, env=refresh_env())
+    first = subprocess.run(
+        refresh_command(data, "--force"), capture_output=True, text=True, timeout=900, env=refresh_env()
+    )
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert _leftovers(data) == [] and (data / "refresh.lock").read_text() == ""
     assert (data / "docs" / "dbt" / "index.html").stat().st_size > 100_000 and "dbt docs" in first.stdout
@@ -143,9 +154,13 @@ def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatc
     monkeypatch.delenv("FINSAM_ALERT_WEBHOOK_URL", raising=False)
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         assert "was marked failed" in reap_if_abandoned(instance, data)
-        unfinished = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING]))
+        unfinished = instance.get_runs(
+            filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
+        )
         assert unfinished == []  # nothing left to hold the run queue
-        assert len(instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE]))) == 2  # dbt and publish kills
+        assert (
+            len(instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE]))) == 2
+        )  # dbt and publish kills
         assert instance.event_log_storage.get_concurrency_info("warehouse_writer").claimed_slots == []
     alerts = (data / "alerts.log").read_text(encoding="utf-8").splitlines()
     assert sum("killed or crashed" in line and "\ttrigger=cli\t" in line for line in alerts) >= 2

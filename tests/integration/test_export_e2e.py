@@ -24,7 +24,8 @@ def test_refresh_writes_a_workbook_per_forbund_and_complete_year(demo_refresh):
         forbund, year = "Samordningsförbundet Malmö", max(y for f, y in expected if f == "Samordningsförbundet Malmö")
         mart = con.execute(
             "select insats_id, budget, utfall, deltagare_totalt, budgeterat_antal_deltagare, tilldelade_medel "
-            "from marts.uppfoljning_finsam where forbund = ? and period_id = ? order by insats_id", [forbund, year]
+            "from marts.uppfoljning_finsam where forbund = ? and period_id = ? order by insats_id",
+            [forbund, year],
         ).fetchall()
     written = sorted(p.relative_to(out) for p in out.rglob("*.xlsx"))
     assert written == sorted(workbook_path(out, f, y).relative_to(out) for f, y in expected)
@@ -42,7 +43,9 @@ def test_refresh_writes_a_workbook_per_forbund_and_complete_year(demo_refresh):
             continue
         row = insatser[insats_id]
         # xlsx stores 15 significant digits: money to half an öre, counts exactly
-        assert row["Budget, kr"] == pytest.approx(budget, abs=0.005) and row["Utfall, kr"] == pytest.approx(utfall, abs=0.005)
+        assert row["Budget, kr"] == pytest.approx(budget, abs=0.005) and row["Utfall, kr"] == pytest.approx(
+            utfall, abs=0.005
+        )
         assert row["Deltagare totalt"] == totalt
         assert row["Budgeterat antal deltagare"] == budgeterat  # None for IPS-MALMO (no årsplatser)
     assert set(insatser) == {i for i, *_ in mart} - {"(förbund)"}

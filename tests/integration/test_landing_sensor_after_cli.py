@@ -31,7 +31,10 @@ def test_first_tick_after_a_cli_refresh_skips(landing_sensor, demo_refresh, monk
 
     result, cursor = _tick(landing_sensor)
     assert isinstance(result, dg.SkipReason), result
-    assert result.skip_message == f"no new or changed files in the landing folder (files loaded or seen before: {len(exports)})"
+    assert (
+        result.skip_message
+        == f"no new or changed files in the landing folder (files loaded or seen before: {len(exports)})"
+    )
     assert "\n" not in result.skip_message
     assert sorted(json.loads(cursor)) == exports
 

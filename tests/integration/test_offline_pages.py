@@ -30,7 +30,9 @@ UNFILLED_ICON = re.compile(r"Unsafe attempt to load URL file://\S*%7B%7B%20getIc
 # The index's validation results: bootstrap-table builds one <tr data-index=…> per result.
 RESULT_ROW = re.compile(r"<tr[^>]*data-index=")
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install -y chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install -y chromium)"
+)
 
 
 def dump_dom(page: Path, profile: Path) -> tuple[str, list[str]]:
@@ -40,7 +42,11 @@ def dump_dom(page: Path, profile: Path) -> tuple[str, list[str]]:
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    errors = [line for line in done.stderr.splitlines() if ("CONSOLE" in line or "Uncaught" in line) and not UNFILLED_ICON.search(line)]
+    errors = [
+        line
+        for line in done.stderr.splitlines()
+        if ("CONSOLE" in line or "Uncaught" in line) and not UNFILLED_ICON.search(line)
+    ]
     return done.stdout, errors
 
 
@@ -111,4 +117,3 @@ def test_a_report_shows_its_charts_offline(demo_refresh, tmp_path):
     dom, errors = dump_dom(page, tmp_path / "profile")
     assert not errors, errors
     assert dom.count("<svg") == html.count("<svg") >= 1
-

@@ -59,7 +59,10 @@ def test_sqlalchemy_reads_a_mart_read_only(bi):
     engine = create_engine(f"duckdb:///{bi}", connect_args={"read_only": True}, poolclass=NullPool)
     with engine.connect() as con:
         rows = con.execute(text(THROUGHPUT)).fetchall()
-        assert [tuple(r) for r in rows] == [("Samordningsförbundet Malmö", 40, 20), ("Samordningsförbundet Västerås", 12, 4)]
+        assert [tuple(r) for r in rows] == [
+            ("Samordningsförbundet Malmö", 40, 20),
+            ("Samordningsförbundet Västerås", 12, 4),
+        ]
         schemas = {r[0] for r in con.execute(text("select distinct table_schema from information_schema.tables"))}
         assert schemas == {"marts"}  # no raw, no person-level table in the BI file
         with pytest.raises(DBAPIError, match="read-only"):

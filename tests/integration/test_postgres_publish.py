@@ -65,28 +65,42 @@ def test_every_mart_arrives_cell_by_cell_with_its_key(demo_bi, postgres_url):
     keys = pg_publish.mart_keys()
     with duckdb.connect(str(demo_bi), read_only=True) as duck, psycopg.connect(postgres_url) as pg:
         for mart, columns in marts.items():
-            pg_columns = [r[0] for r in _rows(pg, "select column_name from information_schema.columns "
-                                                  "where table_schema = 'marts' and table_name = %s order by ordinal_position", [mart])]
+            pg_columns = [
+                r[0]
+                for r in _rows(
+                    pg,
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'marts' and table_name = %s order by ordinal_position",
+                    [mart],
+                )
+            ]
             assert pg_columns == columns, mart
             cols = ", ".join(f'"{c}"' for c in columns)
             expected = _sorted(duck.execute(f"select {cols} from marts.{mart}").fetchall())
             got = _sorted(_rows(pg, f"select {cols} from marts.{mart}"))
             assert len(got) == len(expected) == result.tables[mart], mart
-            for want, have in zip(expected, got):
+            for want, have in zip(expected, got, strict=False):
                 assert have == want, f"{mart}: {have} != {want}"
                 assert [type(v) for v in have] == [type(v) for v in want], f"{mart}: types {have} vs {want}"
             if mart in keys:
-                pk = [r[0] for r in _rows(pg,
-                    "select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) "
-                    "where i.indrelid = %s::regclass and i.indisprimary order by array_position(i.indkey::int2[], a.attnum)",
-                    [f"marts.{mart}"])]
+                pk = [
+                    r[0]
+                    for r in _rows(
+                        pg,
+                        "select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) "
+                        "where i.indrelid = %s::regclass and i.indisprimary order by array_position(i.indkey::int2[], a.attnum)",
+                        [f"marts.{mart}"],
+                    )
+                ]
                 assert tuple(pk) == keys[mart], mart
         # the writer is no superuser, and nothing is left beside schema marts
         assert _rows(pg, "select rolsuper, rolcreaterole from pg_roles where rolname = current_user") == [(False, True)]
         assert _rows(pg, "select nspname from pg_namespace where nspname like 'marts%' order by 1") == [("marts",)]
     # values that only exist in some marts round-trip too: decimals, dates, lists, booleans
     with psycopg.connect(postgres_url) as pg:
-        types = {r[0] for r in _rows(pg, "select data_type from information_schema.columns where table_schema = 'marts'")}
+        types = {
+            r[0] for r in _rows(pg, "select data_type from information_schema.columns where table_schema = 'marts'")
+        }
     assert {"text", "integer", "bigint", "double precision", "date", "boolean"} <= types
 
 
@@ -96,7 +110,11 @@ def test_a_forbund_login_sees_only_its_own_rows(demo_bi, postgres_cluster, postg
     with_forbund = sorted(m for m, cols in marts.items() if "forbund" in cols)
     malmo = _login(postgres_cluster, postgres_url, "analytiker_malmo", role_for(MALMO))
     alla = _login(postgres_cluster, postgres_url, "analytiker_riket", "finsam_alla")
-    with duckdb.connect(str(demo_bi), read_only=True) as duck, psycopg.connect(malmo) as mine, psycopg.connect(alla) as everyone:
+    with (
+        duckdb.connect(str(demo_bi), read_only=True) as duck,
+        psycopg.connect(malmo) as mine,
+        psycopg.connect(alla) as everyone,
+    ):
         all_forbund = {r[0] for r in duck.execute("select distinct forbund from marts.dim_insats").fetchall()}
         assert MALMO in all_forbund and len(all_forbund) >= 3
         for mart in with_forbund:
@@ -116,7 +134,9 @@ def test_a_forbund_login_sees_only_its_own_rows(demo_bi, postgres_cluster, postg
             "join marts.dim_insats d on d.insats_id = g.insats_id join marts.dim_period p using (period_typ, period_id) "
             "group by d.forbund order by 1"
         )
-        assert _rows(mine, join) == [tuple(r) for r in duck.execute(join.replace("group by", f"where d.forbund = '{MALMO}' group by")).fetchall()]
+        assert _rows(mine, join) == [
+            tuple(r) for r in duck.execute(join.replace("group by", f"where d.forbund = '{MALMO}' group by")).fetchall()
+        ]
         assert len(_rows(everyone, join)) == len(all_forbund)
         # an insats of another förbund, asked for by name, is not there
         other = duck.execute("select insats_id from marts.dim_insats where forbund <> ? limit 1", [MALMO]).fetchone()[0]
@@ -141,7 +161,7 @@ def test_no_reader_can_write_or_create(demo_bi, postgres_cluster, postgres_url):
         "alter table marts.genomflode disable row level security",
         "drop policy finsam_alla on marts.genomflode",
     ]
-    for who, url in logins.items():
+    for url in logins.values():
         with psycopg.connect(url, autocommit=True) as con:
             for statement in attempts:
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -155,11 +175,17 @@ def _bi(path: Path, generation: int, forbund: list[str], *, duplicate_key: bool 
     path.unlink(missing_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
-        con.execute("create table marts.dim_period as select 'ar' as period_typ, (2020 + range)::varchar as period_id, "
-                    "make_date(2020 + range::int, 1, 1) as period_start from range(3)")
-        con.execute("create table marts.dim_insats (forbund varchar, insats_id varchar, arsplatser decimal(18,2), malutfall varchar[])")
-        con.execute("create table marts.genomflode (forbund varchar, insats_id varchar, period_typ varchar, period_id varchar, "
-                    "kon varchar, generation integer, nyinskrivna bigint)")
+        con.execute(
+            "create table marts.dim_period as select 'ar' as period_typ, (2020 + range)::varchar as period_id, "
+            "make_date(2020 + range::int, 1, 1) as period_start from range(3)"
+        )
+        con.execute(
+            "create table marts.dim_insats (forbund varchar, insats_id varchar, arsplatser decimal(18,2), malutfall varchar[])"
+        )
+        con.execute(
+            "create table marts.genomflode (forbund varchar, insats_id varchar, period_typ varchar, period_id varchar, "
+            "kon varchar, generation integer, nyinskrivna bigint)"
+        )
         for i, name in enumerate(forbund):
             insats = f"I{i}"
             con.execute("insert into marts.dim_insats values (?, ?, 12.5, ['arbete', 'studier'])", [name, insats])
@@ -196,19 +222,21 @@ def test_forbund_names_with_quotes_semicolons_and_non_ascii_letters_are_safe(tmp
         url = _login(postgres_cluster, postgres_url, f"person_{i}", role)
         with psycopg.connect(url) as con:
             assert _rows(con, "select distinct forbund, count(*) over () from marts.genomflode") == [(name, 10)]
-            assert _rows(con, "select forbund, arsplatser, malutfall from marts.dim_insats") == [(name, Decimal("12.50"), ["arbete", "studier"])]
+            assert _rows(con, "select forbund, arsplatser, malutfall from marts.dim_insats") == [
+                (name, Decimal("12.50"), ["arbete", "studier"])
+            ]
 
 
 def test_two_forbund_with_one_role_name_publish_nothing(tmp_path, postgres_url):
     publish_postgres(_bi(tmp_path / "bi.duckdb", 1, ["SF Göta", "Annat"]), postgres_url)
-    with pytest.raises(PostgresPublishError, match="would share the role finsam_sf_gota.*as it was before"):
+    with pytest.raises(PostgresPublishError, match=r"would share the role finsam_sf_gota.*as it was before"):
         publish_postgres(_bi(tmp_path / "bi.duckdb", 2, ["SF Göta", "SF Gota"]), postgres_url)
     assert _generation(postgres_url) == (1, 20)
 
 
 def test_a_violated_key_leaves_yesterdays_marts(tmp_path, postgres_url):
     publish_postgres(_bi(tmp_path / "bi.duckdb", 1, ["A", "B"]), postgres_url)
-    with pytest.raises(PostgresPublishError, match="UniqueViolation.*as it was before"):
+    with pytest.raises(PostgresPublishError, match=r"UniqueViolation.*as it was before"):
         publish_postgres(_bi(tmp_path / "bi.duckdb", 2, ["A", "B"], duplicate_key=True), postgres_url)
     assert _generation(postgres_url) == (1, 20)
     with psycopg.connect(postgres_url) as con:
@@ -240,7 +268,9 @@ def test_the_server_stopping_mid_load_leaves_yesterdays_marts(tmp_path, postgres
     assert _generation(postgres_url) == (3, 60)
 
 
-def test_a_reader_holding_a_table_past_the_lock_timeout_fails_the_swap_not_the_reader(tmp_path, postgres_cluster, postgres_url, monkeypatch):
+def test_a_reader_holding_a_table_past_the_lock_timeout_fails_the_swap_not_the_reader(
+    tmp_path, postgres_cluster, postgres_url, monkeypatch
+):
     monkeypatch.setattr(pg_publish, "SWAP_LOCK_TIMEOUT", "200ms")
     monkeypatch.setattr(pg_publish, "SWAP_ATTEMPTS", 2)
     monkeypatch.setattr(pg_publish, "SWAP_RETRY_PAUSE_S", 0.1)
@@ -248,7 +278,9 @@ def test_a_reader_holding_a_table_past_the_lock_timeout_fails_the_swap_not_the_r
     reader_url = _login(postgres_cluster, postgres_url, "lang_fraga", "finsam_alla")
     with psycopg.connect(reader_url) as reader:
         reader.execute("select count(*) from marts.genomflode").fetchone()  # its transaction keeps the table's lock
-        with pytest.raises(PostgresPublishError, match="held a table of schema marts longer than 200ms on each of 2 tries"):
+        with pytest.raises(
+            PostgresPublishError, match="held a table of schema marts longer than 200ms on each of 2 tries"
+        ):
             publish_postgres(_bi(tmp_path / "bi.duckdb", 2, ["A", "B"]), postgres_url)
         assert reader.execute("select max(generation) from marts.genomflode").fetchone() == (1,)
     assert _generation(postgres_url) == (1, 20)
@@ -305,7 +337,7 @@ def test_readers_in_a_loop_see_no_error_and_always_one_whole_refresh(tmp_path, p
                 else:
                     with psycopg.connect(reader_url, autocommit=True) as con:
                         seen[mode].append(whole(con))
-            except Exception as exc:  # every error counts, whatever it is
+            except Exception as exc:  # noqa: BLE001 - every error a reader meets counts, whatever its type
                 seen[mode].append(f"{type(exc).__name__}: {exc}")
             if done:
                 break
@@ -333,8 +365,13 @@ def test_a_view_someone_built_on_the_marts_is_not_dropped_silently(tmp_path, pos
     publish_postgres(_bi(tmp_path / "bi.duckdb", 1, ["A", "B"]), postgres_url)
     dbname = psycopg.conninfo.conninfo_to_dict(postgres_url)["dbname"]
     postgres_cluster.sql("create schema analys", dbname=dbname)
-    postgres_cluster.sql("create view analys.egen as select forbund, count(*) from marts.genomflode group by 1", dbname=dbname)
-    with pytest.raises(PostgresPublishError, match="DependentObjectsStillExist.*view analys.egen depends on table marts_old.genomflode"):
+    postgres_cluster.sql(
+        "create view analys.egen as select forbund, count(*) from marts.genomflode group by 1", dbname=dbname
+    )
+    with pytest.raises(
+        PostgresPublishError,
+        match=r"DependentObjectsStillExist.*view analys\.egen depends on table marts_old\.genomflode",
+    ):
         publish_postgres(_bi(tmp_path / "bi.duckdb", 2, ["A", "B"]), postgres_url)
     assert _generation(postgres_url) == (1, 20)
     assert postgres_cluster.sql("select count(*) from analys.egen", dbname=dbname) == [(2,)]

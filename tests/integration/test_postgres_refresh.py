@@ -29,14 +29,21 @@ def _refresh(data, url: str) -> subprocess.CompletedProcess:
     return subprocess.run(refresh_command(data), capture_output=True, text=True, timeout=900, env=env)
 
 
-def test_refresh_publishes_to_postgresql_and_a_failed_load_is_published_again(published_copy, postgres_url, monkeypatch):
+def test_refresh_publishes_to_postgresql_and_a_failed_load_is_published_again(
+    published_copy, postgres_url, monkeypatch
+):
     data = published_copy()
     first = _refresh(data, postgres_url)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     target = postgres_url.split("@", 1)[1]
     assert f"PostgreSQL {target}  schema marts" in first.stdout
     with duckdb.connect(str(data / "bi.duckdb"), read_only=True) as duck, psycopg.connect(postgres_url) as pg:
-        marts = [r[0] for r in duck.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        marts = [
+            r[0]
+            for r in duck.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
         for mart in marts:
             assert (
                 pg.execute(f"select count(*) from marts.{mart}").fetchone()
@@ -53,7 +60,9 @@ def test_refresh_publishes_to_postgresql_and_a_failed_load_is_published_again(pu
     monkeypatch.setenv(settings_module.ENV_AS_OF, AS_OF)
     monkeypatch.setenv(settings_module.ENV_POSTGRES_URL, dead)
     bi_before = (data / "bi.duckdb").stat().st_ino
-    result = dg.materialize([postgres_marts], resources={"refresh_lock": RefreshLockResource(timeout_seconds=0)}, raise_on_error=False)
+    result = dg.materialize(
+        [postgres_marts], resources={"refresh_lock": RefreshLockResource(timeout_seconds=0)}, raise_on_error=False
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).event_specific_data.error.to_string()
     assert "PostgresPublishError: PostgreSQL 127.0.0.1:" in failure and "as it was before this publish" in failure

@@ -23,6 +23,7 @@ import duckdb
 import pytest
 from cli_refresh import run_refresh_cli
 
+
 def _published_bytes(data: Path) -> dict[str, str]:
     """SHA-256 of bi.duckdb and of every Parquet file, plus where the bi/ link points."""
     out = {"bi.duckdb": hashlib.sha256((data / "bi.duckdb").read_bytes()).hexdigest()}
@@ -41,7 +42,7 @@ def _overlapping_export(landing: Path) -> tuple[str, bytes, str]:
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], rows[1:]
     col = {h: i for i, h in enumerate(header)}
-    start_of = lambda r: dt.date.fromisoformat(r[col["Startdatum"]])  # noqa: E731
+    start_of = lambda r: dt.date.fromisoformat(r[col["Startdatum"]])  # noqa: E731 - a one-line helper for this test
     ongoing = next(r for r in body if r and not r[col["Slutdatum"]] and start_of(r) < file_day - dt.timedelta(days=60))
     extra = list(ongoing)
     extra[col["Startdatum"]] = (start_of(ongoing) + dt.timedelta(days=7)).isoformat()
@@ -58,8 +59,15 @@ def run(demo_refresh, tmp_path_factory):
     name, payload, personnummer = _overlapping_export(data / "landing")
     (data / "landing" / name).write_bytes(payload)
     second = run_refresh_cli(data)
-    return {"shared": demo_refresh.data, "data": data, "first": demo_refresh.first, "second": second,
-            "before": before, "name": name, "personnummer": personnummer}
+    return {
+        "shared": demo_refresh.data,
+        "data": data,
+        "first": demo_refresh.first,
+        "second": second,
+        "before": before,
+        "name": name,
+        "personnummer": personnummer,
+    }
 
 
 def test_first_refresh_runs_every_check_and_publishes(run):
@@ -83,11 +91,14 @@ def test_overlapping_episodes_stop_publish_and_name_the_check(run):
     assert "Result: FAILED (exit code 1)" in out
     # The sample names the person by pseudonym and the export by name, never by personnummer.
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        pseudonyms = [r[0] for r in con.execute(
-            "select distinct person_id from raw.sus_deltagare where _source_file = ? "
-            "group by person_id, insats_id having count(*) > 1 and count(distinct startdatum) > 1",
-            [run["name"]],
-        ).fetchall()]
+        pseudonyms = [
+            r[0]
+            for r in con.execute(
+                "select distinct person_id from raw.sus_deltagare where _source_file = ? "
+                "group by person_id, insats_id having count(*) > 1 and count(distinct startdatum) > 1",
+                [run["name"]],
+            ).fetchall()
+        ]
     assert any(p[:16] in out for p in pseudonyms), out[-4000:]
     assert run["name"] in out
     assert run["personnummer"] not in out and run["personnummer"].replace("-", "") not in out

@@ -74,9 +74,15 @@ GENERATIONS = 6
 def _warehouse(path: Path, generation: int) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists marts")
-        con.execute(f"create or replace table marts.genomflode as select {generation} as generation, range as n from range({generation * 10})")
-        con.execute(f"create or replace table marts.resultat as select {generation} as generation, range as n from range({generation * 10 + 1})")
-        con.execute("create or replace table marts.fordelning as select range as n from range(200000)")  # publish takes a moment
+        con.execute(
+            f"create or replace table marts.genomflode as select {generation} as generation, range as n from range({generation * 10})"
+        )
+        con.execute(
+            f"create or replace table marts.resultat as select {generation} as generation, range as n from range({generation * 10 + 1})"
+        )
+        con.execute(
+            "create or replace table marts.fordelning as select range as n from range(200000)"
+        )  # publish takes a moment
 
 
 def test_readers_see_no_error_and_always_one_whole_refresh(tmp_path):
@@ -87,7 +93,9 @@ def test_readers_see_no_error_and_always_one_whole_refresh(tmp_path):
     readers = {}
     for mode in ("long", "new", "parquet"):
         proc = subprocess.Popen(
-            [sys.executable, "-c", READER, mode, str(data), str(stop), str(data / f"{mode}.jsonl")], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", READER, mode, str(data), str(stop), str(data / f"{mode}.jsonl")],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         readers[mode] = proc
     for proc in readers.values():
@@ -111,7 +119,7 @@ def test_readers_see_no_error_and_always_one_whole_refresh(tmp_path):
         assert -1 not in gens, f"{mode} saw half a refresh"
         assert len(gens) >= 20, f"{mode} read only {len(gens)} times in {elapsed:.1f} s"
     # the long-lived connection keeps its refresh; new connections and Parquet follow each new one
-    assert set(o["gen"] for o in seen["long"]) == {1}
+    assert {o["gen"] for o in seen["long"]} == {1}
     for mode in ("new", "parquet"):
         gens = [o["gen"] for o in seen[mode]]
         assert gens == sorted(gens), f"{mode} went back in time"

@@ -26,7 +26,6 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-
 import test_reference_reports as reference
 from test_reference_reports import (
     AVESTA_AS_OF,
@@ -78,8 +77,14 @@ KONTO = {
 }
 
 
-def ledger_row(month: dt.date, konto: int, belopp: Decimal, projekt: str | None = AVESTA_INSATS,
-               forbund: str | None = None, text: str | None = None) -> dict:
+def ledger_row(
+    month: dt.date,
+    konto: int,
+    belopp: Decimal,
+    projekt: str | None = AVESTA_INSATS,
+    forbund: str | None = None,
+    text: str | None = None,
+) -> dict:
     return {
         "forbund": forbund,
         "period": month,
@@ -109,15 +114,21 @@ def avesta_ledger() -> list[dict]:
         rows.append(ledger_row(m, 5110, salary))
         if m.month < 12:
             rows.append(ledger_row(m, 5410, (salary * Decimal("0.3024")).quantize(Decimal("0.01"))))
-    rows.append(ledger_row(D(2018, 12, 1), 5410, fees_total - sum(
-        Decimal(str(r["belopp"])) for r in rows if r["konto"] == 5410)))
+    rows.append(
+        ledger_row(
+            D(2018, 12, 1), 5410, fees_total - sum(Decimal(str(r["belopp"])) for r in rows if r["konto"] == 5410)
+        )
+    )
     # May's salary booked twice, corrected in June (a correction booking: a credit on 5110)
     rows.append(ledger_row(D(2018, 5, 1), 5110, Decimal(88_000)))
     rows.append(ledger_row(D(2018, 6, 1), 5110, Decimal(-88_000), text="Rättelse dubbelbokad lön maj"))
     # Externa tjänster 309 315
     rows += [ledger_row(m, 6420, Decimal(20_000)) for m in months(2018)]
-    rows += [ledger_row(D(2018, 3, 1), 4650, Decimal(25_000)), ledger_row(D(2018, 9, 1), 4650, Decimal(25_000)),
-             ledger_row(D(2018, 11, 1), 4650, Decimal(19_315))]
+    rows += [
+        ledger_row(D(2018, 3, 1), 4650, Decimal(25_000)),
+        ledger_row(D(2018, 9, 1), 4650, Decimal(25_000)),
+        ledger_row(D(2018, 11, 1), 4650, Decimal(19_315)),
+    ]
     # Lokaler 33 455
     rows += [ledger_row(m, 6110, Decimal(2_700)) for m in months(2018)]
     rows.append(ledger_row(D(2018, 12, 1), 6150, Decimal(1_055)))
@@ -132,8 +143,17 @@ def avesta_ledger() -> list[dict]:
     rows.append(ledger_row(D(2018, 1, 1), 3510, Decimal(-2_700_000)))
     rows.append(ledger_row(D(2018, 12, 1), 8410, Decimal("312.50")))
     # the förbund's own administration: no Projekt, Förbund given
-    rows += [ledger_row(m, 7010, Decimal(AVESTA_ADMIN_PER_MANAD), projekt=None, forbund=AVESTA_FORBUND,
-                        text="Förbundets administration") for m in months(2018)]
+    rows += [
+        ledger_row(
+            m,
+            7010,
+            Decimal(AVESTA_ADMIN_PER_MANAD),
+            projekt=None,
+            forbund=AVESTA_FORBUND,
+            text="Förbundets administration",
+        )
+        for m in months(2018)
+    ]
     # booked in January 2019: after as_of, does not exist
     rows.append(ledger_row(D(2019, 1, 1), 5110, Decimal(112_000)))
     return rows
@@ -176,8 +196,13 @@ def _check_ledger() -> None:
 
 def payment(month: dt.date, sokande: str, belopp: int, medsokande: str | None = None) -> dict:
     row = {
-        "ar": month.year, "manad": month.month, "kommun": "2084", "sbel": float(belopp),
-        "person_id_1": person_id(sokande), "fodelsedatum_1": D(1980, 6, 1), "kon_personnummer_1": "Kvinna",
+        "ar": month.year,
+        "manad": month.month,
+        "kommun": "2084",
+        "sbel": float(belopp),
+        "person_id_1": person_id(sokande),
+        "fodelsedatum_1": D(1980, 6, 1),
+        "kon_personnummer_1": "Kvinna",
         "_period_month": month,
     }
     if medsokande:
@@ -212,8 +237,10 @@ def avesta_payments(i_mal: list[reference.Episode]) -> list[dict]:
     # paid in the month of start (not in any window), three of six months before (as the
     # co-applicant), two of six after: mean 3 000 before, 400 after
     rows.append(payment(month_of(second.start), second.person, 7_777))
-    rows += [payment(month_add(month_of(second.start), -k), "avesta-sambo", 6_000, medsokande=second.person)
-             for k in (1, 2, 3)]
+    rows += [
+        payment(month_add(month_of(second.start), -k), "avesta-sambo", 6_000, medsokande=second.person)
+        for k in (1, 2, 3)
+    ]
     rows += [payment(month_add(month_of(second.slut), k), second.person, 1_200) for k in (2, 5)]
     # paid only long before: no payment in a window, so not measured
     rows.append(payment(month_add(month_of(third.start), -20), third.person, 5_000))
@@ -237,20 +264,61 @@ def malmo_activities() -> tuple[list[dict], list[dict]]:
     for n in range(1, 12):
         start = D(2018, n, 1)
         slut = start + dt.timedelta(days=20)
-        aktiviteter.append({**person(n), "aktivitet": "Arbetsträning" if n % 3 else "Aktivering i grupp",
-                            "insats_id": MALMO_INSATS, "beslutsdatum": start - dt.timedelta(days=7),
-                            "startdatum": start, "planerat_slutdatum": slut, "slutdatum": slut,
-                            "status": "Avbruten" if n == 4 else "Fullföljd", "planerade_timmar_per_vecka": 10.0})
+        aktiviteter.append(
+            {
+                **person(n),
+                "aktivitet": "Arbetsträning" if n % 3 else "Aktivering i grupp",
+                "insats_id": MALMO_INSATS,
+                "beslutsdatum": start - dt.timedelta(days=7),
+                "startdatum": start,
+                "planerat_slutdatum": slut,
+                "slutdatum": slut,
+                "status": "Avbruten" if n == 4 else "Fullföljd",
+                "planerade_timmar_per_vecka": 10.0,
+            }
+        )
         for day in range(3):
-            narvaro.append({**person(n), "aktivitet": aktiviteter[-1]["aktivitet"], "datum": start + dt.timedelta(days=day),
-                            "planerade_timmar": 4.0, "narvarotimmar": 4.0 if (n + day) % 4 else 1.0,
-                            "franvaroorsak": None if (n + day) % 4 else "Sjuk", "_period_month": D(2018, n, 1)})
-    aktiviteter.append({**person(12), "aktivitet": "Arbetsträning", "insats_id": MALMO_INSATS,
-                        "startdatum": D(2018, 11, 5), "status": "Pågående", "planerade_timmar_per_vecka": 20.0})
-    aktiviteter.append({**person(13), "aktivitet": "Arbetsträning", "insats_id": MALMO_INSATS,
-                        "startdatum": D(2018, 12, 3), "slutdatum": D(2019, 1, 20), "status": "Fullföljd"})
-    aktiviteter.append({**person(14), "aktivitet": "Arbetsförmågebedömning", "insats_id": None,
-                        "startdatum": D(2018, 5, 2), "slutdatum": D(2018, 6, 1), "status": "Avbruten"})
+            narvaro.append(
+                {
+                    **person(n),
+                    "aktivitet": aktiviteter[-1]["aktivitet"],
+                    "datum": start + dt.timedelta(days=day),
+                    "planerade_timmar": 4.0,
+                    "narvarotimmar": 4.0 if (n + day) % 4 else 1.0,
+                    "franvaroorsak": None if (n + day) % 4 else "Sjuk",
+                    "_period_month": D(2018, n, 1),
+                }
+            )
+    aktiviteter.append(
+        {
+            **person(12),
+            "aktivitet": "Arbetsträning",
+            "insats_id": MALMO_INSATS,
+            "startdatum": D(2018, 11, 5),
+            "status": "Pågående",
+            "planerade_timmar_per_vecka": 20.0,
+        }
+    )
+    aktiviteter.append(
+        {
+            **person(13),
+            "aktivitet": "Arbetsträning",
+            "insats_id": MALMO_INSATS,
+            "startdatum": D(2018, 12, 3),
+            "slutdatum": D(2019, 1, 20),
+            "status": "Fullföljd",
+        }
+    )
+    aktiviteter.append(
+        {
+            **person(14),
+            "aktivitet": "Arbetsförmågebedömning",
+            "insats_id": None,
+            "startdatum": D(2018, 5, 2),
+            "slutdatum": D(2018, 6, 1),
+            "status": "Avbruten",
+        }
+    )
     return aktiviteter, narvaro
 
 
@@ -266,36 +334,114 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     aktiviteter, narvaro = malmo_activities()
 
     def load(con, layouts):
-        load_raw(con, layouts, "insatser", [
-            {"forbund": AVESTA_FORBUND, "insats_id": AVESTA_INSATS, "insatsnamn": "Samverkansteam Avesta",
-             "startdatum": D(2015, 1, 1), "arsplatser": 60.0, "provotid_dagar": 60,
-             "malutfall": "arbete, studier, arbetslivsinriktad_rehab"},
-            {"forbund": VASTERAS_FORBUND, "insats_id": MAC_INSATS, "insatsnamn": "MAC",
-             "startdatum": D(2013, 9, 1), "slutdatum": D(2015, 12, 31), "arsplatser": 30.0, "provotid_dagar": 90},
-            {"forbund": MALMO_FORBUND, "insats_id": MALMO_INSATS, "insatsnamn": "Aktivitetscenter",
-             "startdatum": D(2018, 1, 1), "arsplatser": 120.0, "provotid_dagar": 30},
-        ], "insatser_2019-01-31.csv", FILE_DATE)
-        load_raw(con, layouts, "sus_deltagare",
-                 deltagare_rows(AVESTA_FORBUND, AVESTA_INSATS, "Samverkansteam Avesta", episodes),
-                 "sus_deltagare_avesta_2019-01-31.csv", FILE_DATE)
-        load_raw(con, layouts, "budget", [
-            *({"ar": 2018, "forbund": AVESTA_FORBUND, "insats_id": AVESTA_INSATS, "kostnadsslag": slag,
-               "belopp": float(beslut)} for slag, (beslut, _, _) in AVESTA_BUDGET_TABLE.items()),
-            {"ar": 2018, "forbund": AVESTA_FORBUND, "insats_id": None, "kostnadsslag": "Övriga kostnader",
-             "belopp": float(AVESTA_ADMIN_BUDGET)},
-            *({"ar": 2014, "forbund": VASTERAS_FORBUND, "insats_id": MAC_INSATS, "kostnadsslag": slag,
-               "belopp": float(belopp)} for slag, belopp in MAC_BUDGET.items()),
-        ], "budget_2019-01-31.csv", FILE_DATE)
-        load_raw(con, layouts, "finansiering", [
-            {"ar": 2018, "forbund": AVESTA_FORBUND, "finansiar": finansiar, "belopp": belopp}
-            for finansiar, belopp in [("Försäkringskassan", 1_350_000.0), ("Region Dalarna", 675_000.0),
-                                      ("Avesta kommun", 297_000.0), ("Hedemora kommun", 216_000.0),
-                                      ("Säters kommun", 162_000.0)]
-        ], "finansiering_2018.csv", D(2018, 1, 1))
+        load_raw(
+            con,
+            layouts,
+            "insatser",
+            [
+                {
+                    "forbund": AVESTA_FORBUND,
+                    "insats_id": AVESTA_INSATS,
+                    "insatsnamn": "Samverkansteam Avesta",
+                    "startdatum": D(2015, 1, 1),
+                    "arsplatser": 60.0,
+                    "provotid_dagar": 60,
+                    "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
+                },
+                {
+                    "forbund": VASTERAS_FORBUND,
+                    "insats_id": MAC_INSATS,
+                    "insatsnamn": "MAC",
+                    "startdatum": D(2013, 9, 1),
+                    "slutdatum": D(2015, 12, 31),
+                    "arsplatser": 30.0,
+                    "provotid_dagar": 90,
+                },
+                {
+                    "forbund": MALMO_FORBUND,
+                    "insats_id": MALMO_INSATS,
+                    "insatsnamn": "Aktivitetscenter",
+                    "startdatum": D(2018, 1, 1),
+                    "arsplatser": 120.0,
+                    "provotid_dagar": 30,
+                },
+            ],
+            "insatser_2019-01-31.csv",
+            FILE_DATE,
+        )
+        load_raw(
+            con,
+            layouts,
+            "sus_deltagare",
+            deltagare_rows(AVESTA_FORBUND, AVESTA_INSATS, "Samverkansteam Avesta", episodes),
+            "sus_deltagare_avesta_2019-01-31.csv",
+            FILE_DATE,
+        )
+        load_raw(
+            con,
+            layouts,
+            "budget",
+            [
+                *(
+                    {
+                        "ar": 2018,
+                        "forbund": AVESTA_FORBUND,
+                        "insats_id": AVESTA_INSATS,
+                        "kostnadsslag": slag,
+                        "belopp": float(beslut),
+                    }
+                    for slag, (beslut, _, _) in AVESTA_BUDGET_TABLE.items()
+                ),
+                {
+                    "ar": 2018,
+                    "forbund": AVESTA_FORBUND,
+                    "insats_id": None,
+                    "kostnadsslag": "Övriga kostnader",
+                    "belopp": float(AVESTA_ADMIN_BUDGET),
+                },
+                *(
+                    {
+                        "ar": 2014,
+                        "forbund": VASTERAS_FORBUND,
+                        "insats_id": MAC_INSATS,
+                        "kostnadsslag": slag,
+                        "belopp": float(belopp),
+                    }
+                    for slag, belopp in MAC_BUDGET.items()
+                ),
+            ],
+            "budget_2019-01-31.csv",
+            FILE_DATE,
+        )
+        load_raw(
+            con,
+            layouts,
+            "finansiering",
+            [
+                {"ar": 2018, "forbund": AVESTA_FORBUND, "finansiar": finansiar, "belopp": belopp}
+                for finansiar, belopp in [
+                    ("Försäkringskassan", 1_350_000.0),
+                    ("Region Dalarna", 675_000.0),
+                    ("Avesta kommun", 297_000.0),
+                    ("Hedemora kommun", 216_000.0),
+                    ("Säters kommun", 162_000.0),
+                ]
+            ],
+            "finansiering_2018.csv",
+            D(2018, 1, 1),
+        )
         load_raw(con, layouts, "ledger", avesta_ledger() + mac_ledger(), "ledger_2019-01-31.csv", FILE_DATE)
-        load_raw(con, layouts, "procapita_ekonomiskt_bistand", payments,
-                 "procapita_ekonomiskt_bistand_2019-01.txt", D(2019, 1, 1))
-        load_raw(con, layouts, "procapita_aktiviteter", aktiviteter, "procapita_aktiviteter_2019-01-10.csv", D(2019, 1, 10))
+        load_raw(
+            con,
+            layouts,
+            "procapita_ekonomiskt_bistand",
+            payments,
+            "procapita_ekonomiskt_bistand_2019-01.txt",
+            D(2019, 1, 1),
+        )
+        load_raw(
+            con, layouts, "procapita_aktiviteter", aktiviteter, "procapita_aktiviteter_2019-01-10.csv", D(2019, 1, 10)
+        )
         load_raw(con, layouts, "procapita_narvaro", narvaro, "procapita_narvaro_2018.csv", D(2019, 1, 10))
 
     # build_warehouse builds reference.PARTICIPANT_MARTS and their upstream; add the money marts
@@ -309,13 +455,20 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
 def rows(con, sql: str, params: list | None = None) -> list[dict]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
 def ekonomi(con, forbund: str, insats_id: str, period_id: str) -> dict[str, dict]:
-    return {r["kostnadsslag"]: r for r in rows(con, """
+    return {
+        r["kostnadsslag"]: r
+        for r in rows(
+            con,
+            """
         select * from marts.ekonomi where forbund = ? and insats_id = ? and period_id = ?
-    """, [forbund, insats_id, period_id])}
+    """,
+            [forbund, insats_id, period_id],
+        )
+    }
 
 
 def kr(value: float) -> Decimal:
@@ -367,16 +520,26 @@ def test_avesta_ledger_rules_months_and_correction(warehouse):
 def test_avesta_revenue_financial_admin_and_as_of(warehouse):
     # the förbund's own administration is its own insats_id, with its own budget
     admin = ekonomi(warehouse, AVESTA_FORBUND, "(förbund)", "2018")["Övriga kostnader"]
-    assert (admin["budget"], admin["ackumulerat"], admin["aterstar"]) == (AVESTA_ADMIN_BUDGET, 12 * AVESTA_ADMIN_PER_MANAD, 0)
+    assert (admin["budget"], admin["ackumulerat"], admin["aterstar"]) == (
+        AVESTA_ADMIN_BUDGET,
+        12 * AVESTA_ADMIN_PER_MANAD,
+        0,
+    )
     # no revenue or financial category, no rolling year, nothing booked after as_of
     assert rows(warehouse, "select distinct kostnadsslag from marts.ekonomi order by 1") == [
-        {"kostnadsslag": k} for k in sorted(["Egen personal", "Externa tjänster", "Lokaler", "Övriga kostnader"])]
-    assert rows(warehouse, "select count(*) as n from marts.ekonomi where period_typ = 'rullande_12' or ar > 2018") == [{"n": 0}]
+        {"kostnadsslag": k} for k in sorted(["Egen personal", "Externa tjänster", "Lokaler", "Övriga kostnader"])
+    ]
+    assert rows(warehouse, "select count(*) as n from marts.ekonomi where period_typ = 'rullande_12' or ar > 2018") == [
+        {"n": 0}
+    ]
     # every insats-period has all four categories, zeros rather than holes
-    assert rows(warehouse, """
+    assert rows(
+        warehouse,
+        """
         select count(*) as n from (
             select forbund, insats_id, period_typ, period_id from marts.ekonomi group by all having count(*) <> 4
-        )""") == [{"n": 0}]
+        )""",
+    ) == [{"n": 0}]
 
 
 # --- MAC 2014: 54 % of 4 119 000 ----------------------------------------------------------------
@@ -399,28 +562,42 @@ def test_mac_2014_budget_consumption(warehouse):
 
 
 def test_avesta_2018_enhetskostnad(warehouse):
-    (r,) = rows(warehouse, """
+    (r,) = rows(
+        warehouse,
+        """
         select * from marts.enhetskostnad where forbund = ? and insats_id = ? and period_id = '2018'
-    """, [AVESTA_FORBUND, AVESTA_INSATS])
+    """,
+        [AVESTA_FORBUND, AVESTA_INSATS],
+    )
     utfall = AVESTA_TOTAL[1]
     # the report: 38 enrolled at the start + 44 new = 82 active persons; 5 + 3 + 3 = 11 i mål
     assert (kr(r["utfall_period"]), r["aktiva_personer"], r["i_mal"]) == (utfall, 82, 11)
     assert r["kostnad_per_deltagare"] == pytest.approx(utfall / 82)
     assert r["kostnad_per_i_mal"] == pytest.approx(utfall / 11)
-    (g,) = rows(warehouse, """
+    (g,) = rows(
+        warehouse,
+        """
         select sum(deltagardagar) as dagar, sum(arsplatser_nyttjade) as platser
         from marts.genomflode where forbund = ? and insats_id = ? and period_id = '2018'
-    """, [AVESTA_FORBUND, AVESTA_INSATS])
+    """,
+        [AVESTA_FORBUND, AVESTA_INSATS],
+    )
     assert r["arsplatser_nyttjade"] == pytest.approx(g["dagar"] / 365)
     assert r["kostnad_per_arsplats"] == pytest.approx(utfall * 365.25 / g["dagar"])
 
 
 def test_avesta_2018_samhallsekonomi(warehouse):
-    (r,) = rows(warehouse, """
+    (r,) = rows(
+        warehouse,
+        """
         select * from marts.samhallsekonomi where forbund = ? and insats_id = ? and period_id = '2018'
-    """, [AVESTA_FORBUND, AVESTA_INSATS])
-    seed = {x["forsorjningskalla"]: x["kostnad_per_manad"]
-            for x in rows(warehouse, "select * from seeds.forsorjning_kostnad_per_manad")}
+    """,
+        [AVESTA_FORBUND, AVESTA_INSATS],
+    )
+    seed = {
+        x["forsorjningskalla"]: x["kostnad_per_manad"]
+        for x in rows(warehouse, "select * from seeds.forsorjning_kostnad_per_manad")
+    }
     # the report: 21 ended − 3 early dropouts = 18 to result; the 11 i mål went from
     # Försörjningsstöd to Ingen offentlig försörjning, the other 7 have no Försörjning efter
     # registered (Uppgift saknas) and are not estimated
@@ -433,12 +610,19 @@ def test_avesta_2018_samhallsekonomi(warehouse):
     # payback in months (Västerås' target in 001_…: 34 months)
     assert r["aterbetalningstid_man"] == pytest.approx(AVESTA_TOTAL[1] / besparing)
     # measured in Pro Capita (see avesta_payments): 2 of the 18, their means summed
-    assert (r["personer_med_uppmatt_forsorjningsstod"], r["uppmatt_forsorjningsstod_fore_per_manad"],
-            r["uppmatt_forsorjningsstod_efter_per_manad"]) == (2, 9_000 + 3_000, 0 + 400)
+    assert (
+        r["personer_med_uppmatt_forsorjningsstod"],
+        r["uppmatt_forsorjningsstod_fore_per_manad"],
+        r["uppmatt_forsorjningsstod_efter_per_manad"],
+    ) == (2, 9_000 + 3_000, 0 + 400)
     # the förbund's administration has cost but no participants: no payback
-    (admin,) = rows(warehouse, """
+    (admin,) = rows(
+        warehouse,
+        """
         select * from marts.samhallsekonomi where forbund = ? and insats_id = '(förbund)' and period_id = '2018'
-    """, [AVESTA_FORBUND])
+    """,
+        [AVESTA_FORBUND],
+    )
     assert (admin["utfall_period"], admin["besparing_per_manad"], admin["aterbetalningstid_man"]) == (120_000, 0, None)
 
 
@@ -446,31 +630,43 @@ def test_avesta_2018_samhallsekonomi(warehouse):
 
 
 def test_malmo_2018_aktivitet(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select sum(avslutade_aktiviteter) as avslutade, sum(fullfoljda) as fullfoljda, sum(avbrutna) as avbrutna,
                sum(planerade_timmar) as planerade, sum(narvarotimmar) as narvaro
         from marts.aktivitet where forbund = ? and insats_id = ? and period_id = '2018'
-    """, [MALMO_FORBUND, MALMO_INSATS])[0]
+    """,
+        [MALMO_FORBUND, MALMO_INSATS],
+    )[0]
     _, narvaro = malmo_activities()
     # 11 ended in 2018 (the one ending 2019-01-20 is still going on at as_of): 10 / 11 = 91 %
     assert (got["avslutade"], got["fullfoljda"], got["avbrutna"]) == (11, 10, 1)
     assert round(100 * got["fullfoljda"] / (got["fullfoljda"] + got["avbrutna"])) == 91
     assert got["planerade"] == sum(n["planerade_timmar"] for n in narvaro)
     assert got["narvaro"] == sum(n["narvarotimmar"] for n in narvaro)
-    per_rad = rows(warehouse, """
+    per_rad = rows(
+        warehouse,
+        """
         select aktivitet, kon, fullfoljandegrad, narvarograd, fullfoljda, avbrutna, planerade_timmar, narvarotimmar
         from marts.aktivitet where forbund = ? and insats_id = ? and period_id = '2018'
-    """, [MALMO_FORBUND, MALMO_INSATS])
+    """,
+        [MALMO_FORBUND, MALMO_INSATS],
+    )
     assert {(r["aktivitet"], r["kon"]) for r in per_rad} == {
-        (a, k) for a in ("Arbetsträning", "Aktivering i grupp") for k in ("Kvinna", "Man")}
+        (a, k) for a in ("Arbetsträning", "Aktivering i grupp") for k in ("Kvinna", "Man")
+    }
     for r in per_rad:
         assert r["fullfoljandegrad"] == pytest.approx(r["fullfoljda"] / (r["fullfoljda"] + r["avbrutna"]))
         assert r["narvarograd"] == pytest.approx(r["narvarotimmar"] / r["planerade_timmar"])
     # the activity outside every insats is reported on its own key
-    (utan,) = rows(warehouse, """
+    (utan,) = rows(
+        warehouse,
+        """
         select forbund, sum(avbrutna) as avbrutna from marts.aktivitet
         where insats_id = '(ingen insats)' and period_id = '2018' group by forbund
-    """)
+    """,
+    )
     assert utan == {"forbund": "(okänt)", "avbrutna": 1}
 
 
@@ -478,10 +674,14 @@ def test_malmo_2018_aktivitet(warehouse):
 
 
 def test_avesta_2018_finansiering(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select part, sum(belopp) as belopp, sum(andel) as andel from marts.finansiering
         where forbund = ? and ar = 2018 group by part order by part
-    """, [AVESTA_FORBUND])
+    """,
+        [AVESTA_FORBUND],
+    )
     # FINSAM: the state 1/2, the region 1/4, the kommuner 1/4 of 2 700 000
     assert got == [
         {"part": "kommun", "belopp": 675_000, "andel": pytest.approx(0.25)},

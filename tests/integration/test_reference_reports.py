@@ -187,7 +187,7 @@ def stegmatning_rows(insats_id: str, episodes: list[Episode]) -> list[dict]:
     for e in episodes:
         if e.steg is None:
             continue
-        for mattillfalle, steg in zip(("Start", "Avslut"), e.steg):
+        for mattillfalle, steg in zip(("Start", "Avslut"), e.steg, strict=False):
             rows.append(
                 {
                     "person_id": person_id(e.person),
@@ -249,7 +249,12 @@ AVESTA_I_MAL = {
 # exactly 60 days (t − s = provotid → not an early dropout)
 AVESTA_OVRIGT_STOCK = {
     "Kvinna": [(400, "Övrigt", "Utskrivning"), (250, None, "Utskrivning")],
-    "Man": [(200, "Övrigt", "Utskrivning"), (450, "Övrigt", "Utskrivning"), (500, None, "Flytt"), (380, None, "Utskrivning")],
+    "Man": [
+        (200, "Övrigt", "Utskrivning"),
+        (450, "Övrigt", "Utskrivning"),
+        (500, None, "Flytt"),
+        (380, None, "Utskrivning"),
+    ],
 }
 
 
@@ -267,13 +272,22 @@ def avesta_2018() -> list[Episode]:
     for kon, outcomes in AVESTA_OVRIGT_STOCK.items():
         for dagar, sysselsattning, anledning in outcomes:
             slut = next(end_days)
-            episodes.append(Episode(new_person(kon), kon, slut - dt.timedelta(days=dagar), slut, anledning, sysselsattning))
+            episodes.append(
+                Episode(new_person(kon), kon, slut - dt.timedelta(days=dagar), slut, anledning, sysselsattning)
+            )
     for kon, outcomes in AVESTA_I_MAL.items():
         for dagar, sysselsattning, anledning in outcomes:
             slut = next(end_days)
             episodes.append(
-                Episode(new_person(kon), kon, slut - dt.timedelta(days=dagar), slut, anledning, sysselsattning,
-                        forsorjning_efter=["Ingen offentlig försörjning"])
+                Episode(
+                    new_person(kon),
+                    kon,
+                    slut - dt.timedelta(days=dagar),
+                    slut,
+                    anledning,
+                    sysselsattning,
+                    forsorjning_efter=["Ingen offentlig försörjning"],
+                )
             )
     stock_ongoing = {"Kvinna": 17 - 7, "Man": 21 - 10}
     for kon, count in stock_ongoing.items():
@@ -283,8 +297,10 @@ def avesta_2018() -> list[Episode]:
     # 44 new in 2018 (32 women, 12 men), försörjning före: 25 Försörjningsstöd, 16 Sjukpenning,
     # 2 Aktivitetsstöd, 1 Ingen offentlig försörjning
     fore = iter(
-        [["Försörjningsstöd"]] * 25 + [["Sjukpenning/Rehabpenning"]] * 16
-        + [["Aktivitetsstöd"]] * 2 + [["Ingen offentlig försörjning"]]
+        [["Försörjningsstöd"]] * 25
+        + [["Sjukpenning/Rehabpenning"]] * 16
+        + [["Aktivitetsstöd"]] * 2
+        + [["Ingen offentlig försörjning"]]
     )
     uppstart = D(2018, 8, 16)  # the report's first start-up group
     # ended among the new: 3 early dropouts (t − s < 60) and the woman at exactly 60 days
@@ -292,7 +308,9 @@ def avesta_2018() -> list[Episode]:
         Episode(new_person("Kvinna"), "Kvinna", D(2018, 3, 5), D(2018, 4, 4), "Avbrott", forsorjning_fore=next(fore)),
         Episode(new_person("Kvinna"), "Kvinna", uppstart, D(2018, 10, 14), "Avbrott", forsorjning_fore=next(fore)),
         Episode(new_person("Man"), "Man", uppstart, D(2018, 9, 5), "Avbrott", forsorjning_fore=next(fore)),
-        Episode(new_person("Kvinna"), "Kvinna", uppstart, D(2018, 10, 15), "Avbrott", "Övrigt", forsorjning_fore=next(fore)),
+        Episode(
+            new_person("Kvinna"), "Kvinna", uppstart, D(2018, 10, 15), "Avbrott", "Övrigt", forsorjning_fore=next(fore)
+        ),
     ]
     new_ongoing = {"Kvinna": 32 - 3, "Man": 12 - 1}
     for kon, count in new_ongoing.items():
@@ -312,9 +330,9 @@ def _check_avesta(episodes: list[Episode]) -> None:
     """The fixture realises the report's table before the warehouse sees it."""
     p0, p1 = D(2018, 1, 1), AVESTA_AS_OF
     slut = [e.slut if e.slut and e.slut <= p1 else None for e in episodes]
-    start_stock = [e for e, t in zip(episodes, slut) if e.start < p0 and (t is None or t >= p0)]
+    start_stock = [e for e, t in zip(episodes, slut, strict=False) if e.start < p0 and (t is None or t >= p0)]
     new = [e for e in episodes if p0 <= e.start <= p1]
-    ended = [e for e, t in zip(episodes, slut) if t is not None and p0 <= t <= p1]
+    ended = [e for e, t in zip(episodes, slut, strict=False) if t is not None and p0 <= t <= p1]
     early = [e for e in ended if e.dagar < 60]
     assert Counter(e.kon for e in start_stock) == {"Kvinna": 17, "Man": 21}
     assert Counter(e.kon for e in new) == {"Kvinna": 32, "Man": 12}
@@ -334,15 +352,27 @@ VASTERAS_AS_OF = D(2022, 6, 30)
 # Deltagarrapport månad: (month, kon) → (Antal inregistrering, Varav pågående at 30 June,
 # Antal utregistrering, Snittid avslutade)
 VASTERAS_MANAD = {
-    (1, "Kvinna"): (3, 2, 4, 258), (1, "Man"): (3, 3, 2, 358),
-    (2, "Kvinna"): (6, 6, 3, 390), (2, "Man"): (2, 2, 4, 358),
-    (3, "Kvinna"): (6, 6, 1, 330), (3, "Man"): (7, 6, 1, 443),
-    (4, "Kvinna"): (7, 6, 2, 275), (4, "Man"): (5, 4, 1, 370),
-    (5, "Kvinna"): (5, 5, 4, 457), (5, "Man"): (7, 6, 3, 146),
-    (6, "Kvinna"): (6, 6, 4, 366), (6, "Man"): (3, 3, 2, 81),
+    (1, "Kvinna"): (3, 2, 4, 258),
+    (1, "Man"): (3, 3, 2, 358),
+    (2, "Kvinna"): (6, 6, 3, 390),
+    (2, "Man"): (2, 2, 4, 358),
+    (3, "Kvinna"): (6, 6, 1, 330),
+    (3, "Man"): (7, 6, 1, 443),
+    (4, "Kvinna"): (7, 6, 2, 275),
+    (4, "Man"): (5, 4, 1, 370),
+    (5, "Kvinna"): (5, 5, 4, 457),
+    (5, "Man"): (7, 6, 3, 146),
+    (6, "Kvinna"): (6, 6, 4, 366),
+    (6, "Man"): (3, 3, 2, 81),
 }
-VASTERAS_MANAD_SUMMA = {1: (6, 5, 6, 291), 2: (8, 8, 7, 372), 3: (13, 12, 2, 387),
-                        4: (12, 10, 3, 307), 5: (12, 11, 7, 324), 6: (9, 9, 6, 271)}
+VASTERAS_MANAD_SUMMA = {
+    1: (6, 5, 6, 291),
+    2: (8, 8, 7, 372),
+    3: (13, 12, 2, 387),
+    4: (12, 10, 3, 307),
+    5: (12, 11, 7, 324),
+    6: (9, 9, 6, 271),
+}
 
 # The 31 who ended in H1, by end month and sex, with t − s chosen so that each (month, sex)
 # sums to count × snittid (e.g. January women 200 + 210 + 250 + 372 = 4 × 258) and so that
@@ -351,27 +381,45 @@ VASTERAS_MANAD_SUMMA = {1: (6, 5, 6, 291), 2: (8, 8, 7, 372), 3: (13, 12, 2, 387
 # January women, March men, April women, April men, May men), else they were enrolled on 1 January.
 # (kon, end date, days, start month if new in H1)
 VASTERAS_AVSLUTADE = [
-    ("Kvinna", D(2022, 1, 10), 200, None), ("Kvinna", D(2022, 1, 14), 210, None),
-    ("Kvinna", D(2022, 1, 19), 250, None), ("Kvinna", D(2022, 1, 27), 372, None),
-    ("Man", D(2022, 1, 12), 358, None), ("Man", D(2022, 1, 25), 358, None),
-    ("Kvinna", D(2022, 2, 3), 500, None), ("Kvinna", D(2022, 2, 10), 335, None), ("Kvinna", D(2022, 2, 24), 335, None),
-    ("Man", D(2022, 2, 1), 358, None), ("Man", D(2022, 2, 8), 358, None),
-    ("Man", D(2022, 2, 15), 358, None), ("Man", D(2022, 2, 28), 358, None),
-    ("Kvinna", D(2022, 3, 17), 330, None), ("Man", D(2022, 3, 22), 443, None),
-    ("Kvinna", D(2022, 4, 30), 100, 1), ("Kvinna", D(2022, 4, 12), 450, None), ("Man", D(2022, 4, 21), 370, None),
-    ("Kvinna", D(2022, 5, 2), 457, None), ("Kvinna", D(2022, 5, 11), 457, None),
-    ("Kvinna", D(2022, 5, 18), 457, None), ("Kvinna", D(2022, 5, 31), 457, None),
-    ("Man", D(2022, 5, 21), 40, 4), ("Man", D(2022, 5, 25), 150, None), ("Man", D(2022, 5, 27), 248, None),
-    ("Kvinna", D(2022, 6, 1), 32, 4), ("Kvinna", D(2022, 6, 8), 500, None),
-    ("Kvinna", D(2022, 6, 15), 500, None), ("Kvinna", D(2022, 6, 29), 432, None),
-    ("Man", D(2022, 6, 28), 50, 5), ("Man", D(2022, 6, 28), 112, 3),
+    ("Kvinna", D(2022, 1, 10), 200, None),
+    ("Kvinna", D(2022, 1, 14), 210, None),
+    ("Kvinna", D(2022, 1, 19), 250, None),
+    ("Kvinna", D(2022, 1, 27), 372, None),
+    ("Man", D(2022, 1, 12), 358, None),
+    ("Man", D(2022, 1, 25), 358, None),
+    ("Kvinna", D(2022, 2, 3), 500, None),
+    ("Kvinna", D(2022, 2, 10), 335, None),
+    ("Kvinna", D(2022, 2, 24), 335, None),
+    ("Man", D(2022, 2, 1), 358, None),
+    ("Man", D(2022, 2, 8), 358, None),
+    ("Man", D(2022, 2, 15), 358, None),
+    ("Man", D(2022, 2, 28), 358, None),
+    ("Kvinna", D(2022, 3, 17), 330, None),
+    ("Man", D(2022, 3, 22), 443, None),
+    ("Kvinna", D(2022, 4, 30), 100, 1),
+    ("Kvinna", D(2022, 4, 12), 450, None),
+    ("Man", D(2022, 4, 21), 370, None),
+    ("Kvinna", D(2022, 5, 2), 457, None),
+    ("Kvinna", D(2022, 5, 11), 457, None),
+    ("Kvinna", D(2022, 5, 18), 457, None),
+    ("Kvinna", D(2022, 5, 31), 457, None),
+    ("Man", D(2022, 5, 21), 40, 4),
+    ("Man", D(2022, 5, 25), 150, None),
+    ("Man", D(2022, 5, 27), 248, None),
+    ("Kvinna", D(2022, 6, 1), 32, 4),
+    ("Kvinna", D(2022, 6, 8), 500, None),
+    ("Kvinna", D(2022, 6, 15), 500, None),
+    ("Kvinna", D(2022, 6, 29), 432, None),
+    ("Man", D(2022, 6, 28), 50, 5),
+    ("Man", D(2022, 6, 28), 112, 3),
 ]
 
 # Avslutsanledningar of the 31: Utskrivning 11, Utskrivning pga sjukdom 8,
 # Utskrivning-Fortsatt rehabilitering 9, Utskrivning-Utan mätning 3 (the early dropouts).
 # For the 28 to result, (Avslutsanledning, Sysselsättning efter), in order:
 VASTERAS_RESULTAT = (
-    [("Utskrivning", "Arbete")] * 2 + [("Utskrivning", "Studier")]
+    [("Utskrivning", "Arbete")] * 2
+    + [("Utskrivning", "Studier")]
     + [("Utskrivning", "Aktivt arbetssökande")] * 8
     + [("Utskrivning-Fortsatt rehabilitering", "Aktivt arbetssökande")] * 3
     + [("Utskrivning-Fortsatt rehabilitering", None)] * 6
@@ -383,40 +431,78 @@ VASTERAS_STEG = [(2, 3)] * 4 + [(1, 1)] * 7 + [(1, 2)] * 9 + [(1, 3)] * 8
 
 # Försörjningsförändringar (the 31 ended): before 35 sources, after 35 incl. 3 Uppgift saknas.
 FS, SP, AK, AS, ANNAN, INGEN, STUDIE, AE, SE = (
-    "Försörjningsstöd", "Sjukpenning/Rehabpenning", "A-kassa", "Aktivitetsstöd",
-    "Annan offentlig försörjning", "Ingen offentlig försörjning", "Studiestöd/Studiemedel",
-    "Aktivitetsersättning", "Sjukersättning",
+    "Försörjningsstöd",
+    "Sjukpenning/Rehabpenning",
+    "A-kassa",
+    "Aktivitetsstöd",
+    "Annan offentlig försörjning",
+    "Ingen offentlig försörjning",
+    "Studiestöd/Studiemedel",
+    "Aktivitetsersättning",
+    "Sjukersättning",
 )
 VASTERAS_FORSORJNING_FORANDRING = {
     # källa: (antal före, antal efter)
-    AK: (2, 0), AS: (1, 5), ANNAN: (1, 0), FS: (24, 16), INGEN: (1, 4), SP: (6, 6), STUDIE: (0, 1),
+    AK: (2, 0),
+    AS: (1, 5),
+    ANNAN: (1, 0),
+    FS: (24, 16),
+    INGEN: (1, 4),
+    SP: (6, 6),
+    STUDIE: (0, 1),
     "Uppgift saknas": (0, 3),
 }
 VASTERAS_FORE_AVSLUTADE = (  # the 5 new-and-ended first (all Försörjningsstöd), then the 26
-    [[FS]] * 5 + [[FS]] * 15 + [[SP]] * 3 + [[AK]] + [[AS]] + [[ANNAN]] + [[INGEN]]
-    + [[FS, SP]] * 3 + [[FS, AK]]
+    [[FS]] * 5 + [[FS]] * 15 + [[SP]] * 3 + [[AK]] + [[AS]] + [[ANNAN]] + [[INGEN]] + [[FS, SP]] * 3 + [[FS, AK]]
 )
 VASTERAS_EFTER_AVSLUTADE_TILL_RESULTAT = (  # the 28 to result, in VASTERAS_RESULTAT order
-    [[INGEN]] * 2 + [[STUDIE]] + [[FS, AS]] * 2 + [[AS]] * 3 + [[INGEN]] * 2 + [[FS]] * 4
-    + [[FS]] * 6 + [[FS, SP]] * 2 + [[SP]] * 4 + [[FS]] * 2
+    [[INGEN]] * 2
+    + [[STUDIE]]
+    + [[FS, AS]] * 2
+    + [[AS]] * 3
+    + [[INGEN]] * 2
+    + [[FS]] * 4
+    + [[FS]] * 6
+    + [[FS, SP]] * 2
+    + [[SP]] * 4
+    + [[FS]] * 2
 )
 
 # Background of the 60 new (Åldersfördelning, Utbildningsnivå, Tid i offentlig försörjning,
 # Försörjning före insats), spelled as the report prints them (e.g. "Högskola/Universitet").
 VASTERAS_ALDER = {"15 - 29": 11, "30 - 44": 27, "45 - 59": 18, "60 - 74": 4}
 VASTERAS_UTBILDNING = {
-    "Annan eftergymnasial utbildning": 8, "Grundskola": 20, "Gymnasium": 19,
-    "Högskola/Universitet mer än 3 år": 6, "Högskola/Universitet upp till 3 år": 3,
-    "Högskola/universitet upp till 1 år": 1, "Saknas/okänd": 3,
+    "Annan eftergymnasial utbildning": 8,
+    "Grundskola": 20,
+    "Gymnasium": 19,
+    "Högskola/Universitet mer än 3 år": 6,
+    "Högskola/Universitet upp till 3 år": 3,
+    "Högskola/universitet upp till 1 år": 1,
+    "Saknas/okänd": 3,
 }
 VASTERAS_TID_I_FORSORJNING = {
-    "Upp till 1 år": 5, "Upp till 2 år": 5, "Upp till 3 år": 8, "Upp till 4 år": 7, "Upp till 5 år": 4,
-    "Upp till 6 år": 6, "Upp till 7 år": 2, "Upp till 8 år": 2, "Upp till 9 år": 4, "Mer än 9 år": 16,
+    "Upp till 1 år": 5,
+    "Upp till 2 år": 5,
+    "Upp till 3 år": 8,
+    "Upp till 4 år": 7,
+    "Upp till 5 år": 4,
+    "Upp till 6 år": 6,
+    "Upp till 7 år": 2,
+    "Upp till 8 år": 2,
+    "Upp till 9 år": 4,
+    "Mer än 9 år": 16,
     "Ej tillämpligt": 1,
 }
 VASTERAS_FORE_NYA = {AE: 1, AS: 4, ANNAN: 1, FS: 28, INGEN: 4, SE: 2, SP: 23}
 VASTERAS_FORE_NYA_LISTOR = (  # 63 sources over 60: three with two; the 5 new-and-ended first
-    [[FS]] * 5 + [[FS]] * 20 + [[SP]] * 20 + [[AE]] + [[AS]] * 4 + [[ANNAN]] + [[INGEN]] * 4 + [[SE]] * 2
+    [[FS]] * 5
+    + [[FS]] * 20
+    + [[SP]] * 20
+    + [[AE]]
+    + [[AS]] * 4
+    + [[ANNAN]]
+    + [[INGEN]] * 4
+    + [[SE]] * 2
     + [[FS, SP]] * 3
 )
 
@@ -469,7 +555,7 @@ def vasteras_h1_2022() -> list[Episode]:
 
     # the 55 new still enrolled on 30 June, by start month and sex
     new_ongoing: list[Episode] = []
-    for (manad, kon), (nya, pagaende, _, _) in VASTERAS_MANAD.items():
+    for (manad, kon), (_nya, pagaende, _, _) in VASTERAS_MANAD.items():
         for i in range(pagaende):
             start = D(2022, manad, 1 + (7 * i + 3) % 27)
             new_ongoing.append(Episode(new_person(kon), kon, start))
@@ -518,7 +604,7 @@ def _check_vasteras(episodes: list[Episode]) -> None:
     to_result = [e for e in ended if e.dagar >= 90]
     assert len(new) == 60 and len(ended) == 31 and len(to_result) == 28
     assert sum(1 for e in new if slut[id(e)] is None) == 55
-    for (manad, kon), (nya, pagaende, avslutade, snittid) in VASTERAS_MANAD.items():
+    for (manad, kon), (nya, _pagaende, avslutade, snittid) in VASTERAS_MANAD.items():
         in_month = [e for e in new if e.start.month == manad and e.kon == kon]
         out_month = [e for e in ended if e.slut.month == manad and e.kon == kon]
         assert len(in_month) == nya and len(out_month) == avslutade, (manad, kon)
@@ -555,14 +641,22 @@ def build_warehouse(tmp_path: Path, as_of: dt.date, load) -> duckdb.DuckDBPyConn
             [
                 "build",
                 # the participant marts and everything upstream of them, with their data tests
-                "--select", " ".join(f"+{mart}" for mart in PARTICIPANT_MARTS),
-                "--indirect-selection", "cautious",
-                "--project-dir", str(DBT_PROJECT_DIR),
-                "--profiles-dir", str(DBT_PROJECT_DIR),
-                "--target-path", str(tmp_path / "target"),
-                "--log-path", str(tmp_path / "logs"),
-                "--vars", f"{{as_of: '{as_of.isoformat()}'}}",
-                "--exclude-resource-type", "unit_test",
+                "--select",
+                " ".join(f"+{mart}" for mart in PARTICIPANT_MARTS),
+                "--indirect-selection",
+                "cautious",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(tmp_path / "target"),
+                "--log-path",
+                str(tmp_path / "logs"),
+                "--vars",
+                f"{{as_of: '{as_of.isoformat()}'}}",
+                "--exclude-resource-type",
+                "unit_test",
                 "--quiet",
                 "--no-send-anonymous-usage-stats",
             ]
@@ -587,18 +681,49 @@ def avesta(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     _check_avesta(episodes)
 
     def load(con, layouts):
-        load_raw(con, layouts, "insatser", [{
-            "forbund": AVESTA_FORBUND, "insats_id": AVESTA_INSATS, "insatsnamn": "Samverkansteam Avesta",
-            "startdatum": D(2015, 1, 1), "arsplatser": 60.0, "provotid_dagar": 60,
-            "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
-        }], "insatser_avesta_2019-01-31.csv", D(2019, 1, 31))
+        load_raw(
+            con,
+            layouts,
+            "insatser",
+            [
+                {
+                    "forbund": AVESTA_FORBUND,
+                    "insats_id": AVESTA_INSATS,
+                    "insatsnamn": "Samverkansteam Avesta",
+                    "startdatum": D(2015, 1, 1),
+                    "arsplatser": 60.0,
+                    "provotid_dagar": 60,
+                    "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
+                }
+            ],
+            "insatser_avesta_2019-01-31.csv",
+            D(2019, 1, 31),
+        )
         felregistrering = Episode("avesta-felregistrerad", "Kvinna", D(2018, 5, 2), D(2018, 5, 3), "Felregistrering")
-        load_raw(con, layouts, "sus_deltagare",
-                 deltagare_rows(AVESTA_FORBUND, AVESTA_INSATS, "Samverkansteam Avesta", episodes + [felregistrering]),
-                 "sus_deltagare_avesta_2019-01-31.csv", D(2019, 1, 31))
-        load_raw(con, layouts, "sus_anonyma", [{
-            "ar": 2018, "forbund": AVESTA_FORBUND, "insats_id": AVESTA_INSATS, "kvinnor": 2, "man": 1,
-        }], "sus_anonyma_avesta_2019-01-31.csv", D(2019, 1, 31))
+        load_raw(
+            con,
+            layouts,
+            "sus_deltagare",
+            deltagare_rows(AVESTA_FORBUND, AVESTA_INSATS, "Samverkansteam Avesta", episodes + [felregistrering]),
+            "sus_deltagare_avesta_2019-01-31.csv",
+            D(2019, 1, 31),
+        )
+        load_raw(
+            con,
+            layouts,
+            "sus_anonyma",
+            [
+                {
+                    "ar": 2018,
+                    "forbund": AVESTA_FORBUND,
+                    "insats_id": AVESTA_INSATS,
+                    "kvinnor": 2,
+                    "man": 1,
+                }
+            ],
+            "sus_anonyma_avesta_2019-01-31.csv",
+            D(2019, 1, 31),
+        )
 
     con = build_warehouse(tmp_path_factory.mktemp("avesta"), AVESTA_AS_OF, load)
     yield con
@@ -611,19 +736,56 @@ def vasteras(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     _check_vasteras(episodes)
 
     def load(con, layouts):
-        load_raw(con, layouts, "insatser", [{
-            "forbund": VASTERAS_FORBUND, "insats_id": VASTERAS_INSATS, "insatsnamn": "Samordningsteam Västerås",
-            "startdatum": D(2016, 7, 1), "arsplatser": 111.0, "provotid_dagar": 90,
-            "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
-        }], "insatser_2022-08-01.csv", D(2022, 8, 1))
-        load_raw(con, layouts, "sus_deltagare",
-                 deltagare_rows(VASTERAS_FORBUND, VASTERAS_INSATS, "Samordningsteam Västerås", episodes),
-                 "sus_deltagare_2022-08-10.xlsx", D(2022, 8, 10))
-        load_raw(con, layouts, "stegmatning", stegmatning_rows(VASTERAS_INSATS, episodes),
-                 "stegmatning_2022-08-05.csv", D(2022, 8, 5))
-        load_raw(con, layouts, "sus_anonyma", [{
-            "ar": 2022, "forbund": VASTERAS_FORBUND, "insats_id": VASTERAS_INSATS, "kvinnor": 1, "man": 0,
-        }], "sus_anonyma_2022-08-10.csv", D(2022, 8, 10))
+        load_raw(
+            con,
+            layouts,
+            "insatser",
+            [
+                {
+                    "forbund": VASTERAS_FORBUND,
+                    "insats_id": VASTERAS_INSATS,
+                    "insatsnamn": "Samordningsteam Västerås",
+                    "startdatum": D(2016, 7, 1),
+                    "arsplatser": 111.0,
+                    "provotid_dagar": 90,
+                    "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
+                }
+            ],
+            "insatser_2022-08-01.csv",
+            D(2022, 8, 1),
+        )
+        load_raw(
+            con,
+            layouts,
+            "sus_deltagare",
+            deltagare_rows(VASTERAS_FORBUND, VASTERAS_INSATS, "Samordningsteam Västerås", episodes),
+            "sus_deltagare_2022-08-10.xlsx",
+            D(2022, 8, 10),
+        )
+        load_raw(
+            con,
+            layouts,
+            "stegmatning",
+            stegmatning_rows(VASTERAS_INSATS, episodes),
+            "stegmatning_2022-08-05.csv",
+            D(2022, 8, 5),
+        )
+        load_raw(
+            con,
+            layouts,
+            "sus_anonyma",
+            [
+                {
+                    "ar": 2022,
+                    "forbund": VASTERAS_FORBUND,
+                    "insats_id": VASTERAS_INSATS,
+                    "kvinnor": 1,
+                    "man": 0,
+                }
+            ],
+            "sus_anonyma_2022-08-10.csv",
+            D(2022, 8, 10),
+        )
 
     con = build_warehouse(tmp_path_factory.mktemp("vasteras"), VASTERAS_AS_OF, load)
     yield con
@@ -632,12 +794,13 @@ def vasteras(tmp_path_factory) -> duckdb.DuckDBPyConnection:
 
 def mart_rows(con, mart: str, where: str, params: list) -> list[dict]:
     relation = con.sql(f"select * from marts.{mart} where {where}", params=params)
-    return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+    return [dict(zip(relation.columns, row, strict=False)) for row in relation.fetchall()]
 
 
 def per_kon(con, mart: str, forbund: str, period_typ: str, period_id: str, extra: str = "") -> dict[str, dict]:
-    rows = mart_rows(con, mart, f"forbund = ? and period_typ = ? and period_id = ? {extra}",
-                     [forbund, period_typ, period_id])
+    rows = mart_rows(
+        con, mart, f"forbund = ? and period_typ = ? and period_id = ? {extra}", [forbund, period_typ, period_id]
+    )
     return {row["kon"]: row for row in rows}
 
 
@@ -656,8 +819,16 @@ def test_avesta_2018_deltagarresultat(avesta):
     assert set(g) == set(r) == {"Kvinna", "Man", "Okänt"}
     # Antal inskrivna 20180101 | nyinskrivna | avslut | varav dropout | arbete | studier |
     # annan arbetslivsinriktad rehab | sjukersättning | annat | inskrivna 20181231
-    assert [total(g, c) for c in ("inskrivna_vid_periodstart", "nyinskrivna", "avslutade", "tidiga_avhopp")] == [38, 44, 21, 3]
-    assert [total(r, c) for c in ("till_arbete", "till_studier", "till_arbetslivsinriktad_rehab", "till_sjukdom", "till_ovrigt")] == [5, 3, 3, 0, 7]
+    assert [total(g, c) for c in ("inskrivna_vid_periodstart", "nyinskrivna", "avslutade", "tidiga_avhopp")] == [
+        38,
+        44,
+        21,
+        3,
+    ]
+    assert [
+        total(r, c)
+        for c in ("till_arbete", "till_studier", "till_arbetslivsinriktad_rehab", "till_sjukdom", "till_ovrigt")
+    ] == [5, 3, 3, 0, 7]
     assert total(r, "till_aktivt_arbetssokande") == 0
     assert total(g, "inskrivna_vid_periodslut") == 61
     assert total(g, "avslutade_till_resultat") == total(r, "avslutade_till_resultat") == 18
@@ -683,8 +854,12 @@ def test_avesta_2018_genomstromningstid(avesta):
 def test_avesta_2018_forsorjning_fore_of_the_new(avesta):
     # "Av 44 inskrivna under året har 25 personer sin försörjning från socialtjänsten, 16 från
     # FK, 2 från AF. En av deltagarna har ingen offentlig försörjning."
-    rows = mart_rows(avesta, "fordelning", "forbund = ? and period_typ = 'ar' and period_id = '2018' "
-                     "and dimension = 'forsorjning_fore'", [AVESTA_FORBUND])
+    rows = mart_rows(
+        avesta,
+        "fordelning",
+        "forbund = ? and period_typ = 'ar' and period_id = '2018' and dimension = 'forsorjning_fore'",
+        [AVESTA_FORBUND],
+    )
     antal = Counter()
     for row in rows:
         antal[row["kategori"]] += row["antal"]
@@ -700,7 +875,9 @@ def test_avesta_as_of_anonyma_and_felregistrering(avesta):
     assert (g["Kvinna"]["anonyma"], g["Man"]["anonyma"], g["Okänt"]["anonyma"]) == (2, 1, 0)
     assert avesta.sql("select sum(anonyma) from marts.genomflode where period_typ <> 'ar'").fetchone()[0] == 0
     # the Felregistrering episode is counted in datakvalitet and nowhere else
-    kvalitet = mart_rows(avesta, "datakvalitet", "forbund = ? and period_typ = 'ar' and period_id = '2018'", [AVESTA_FORBUND])
+    kvalitet = mart_rows(
+        avesta, "datakvalitet", "forbund = ? and period_typ = 'ar' and period_id = '2018'", [AVESTA_FORBUND]
+    )
     assert [row["felregistreringar"] for row in kvalitet] == [1]
     maj = per_kon(avesta, "genomflode", AVESTA_FORBUND, "manad", "2018-05")
     assert total(maj, "nyinskrivna") == sum(1 for e in avesta_2018() if (e.start.year, e.start.month) == (2018, 5))
@@ -727,8 +904,12 @@ def test_vasteras_h1_deltagarrapport(vasteras):
     # 3 ended inside the 3-month trial, so 28 count to result
     assert (total(g, "tidiga_avhopp"), total(g, "avslutade_till_resultat")) == (3, 28)
     # 86 started and/or ended in the period; 97 participants in all (SUS statistic, July)
-    assert total(g, "nyinskrivna") + total(g, "avslutade") - (
-        total(g, "nyinskrivna") - total(g, "nyinskrivna_pagaende_vid_periodslut")) == 86
+    assert (
+        total(g, "nyinskrivna")
+        + total(g, "avslutade")
+        - (total(g, "nyinskrivna") - total(g, "nyinskrivna_pagaende_vid_periodslut"))
+        == 86
+    )
     assert total(g, "aktiva") == 97
     assert total(g, "inskrivna_vid_periodstart") + 60 - 31 == total(g, "inskrivna_vid_periodslut")
 
@@ -746,8 +927,12 @@ def test_vasteras_deltagarrapport_per_manad(vasteras):
 
 
 def fordelning(con, dimension: str) -> dict[str, int]:
-    rows = mart_rows(con, "fordelning", "forbund = ? and period_typ = 'halvar' and period_id = '2022-H1' "
-                     "and dimension = ?", [VASTERAS_FORBUND, dimension])
+    rows = mart_rows(
+        con,
+        "fordelning",
+        "forbund = ? and period_typ = 'halvar' and period_id = '2022-H1' and dimension = ?",
+        [VASTERAS_FORBUND, dimension],
+    )
     antal = Counter()
     for row in rows:
         antal[row["kategori"]] += row["antal"]
@@ -772,8 +957,9 @@ def test_vasteras_background_of_the_new(vasteras):
 
 
 def test_vasteras_forsorjningsforandringar(vasteras):
-    rows = mart_rows(vasteras, "forsorjning", "forbund = ? and period_typ = 'halvar' and period_id = '2022-H1'",
-                     [VASTERAS_FORBUND])
+    rows = mart_rows(
+        vasteras, "forsorjning", "forbund = ? and period_typ = 'halvar' and period_id = '2022-H1'", [VASTERAS_FORBUND]
+    )
     fore, efter = Counter(), Counter()
     for row in rows:
         fore[row["forsorjningskalla"]] += row["antal_fore"]
@@ -796,8 +982,12 @@ def test_vasteras_resultat_and_steps(vasteras):
     # docs/metrics/outcomes.md counts steps over those to result: 21 up of 28 measured, none down
     assert (total(r, "steg_matta"), total(r, "steg_upp"), total(r, "steg_ned")) == (28, 21, 0)
     avslut = fordelning(vasteras, "avslutsanledning")
-    assert +avslut == {"Utskrivning": 11, "Utskrivning pga sjukdom": 8,
-                       "Utskrivning-Fortsatt rehabilitering": 9, "Utskrivning-Utan mätning": 3}
+    assert +avslut == {
+        "Utskrivning": 11,
+        "Utskrivning pga sjukdom": 8,
+        "Utskrivning-Fortsatt rehabilitering": 9,
+        "Utskrivning-Utan mätning": 3,
+    }
 
 
 def test_vasteras_as_of_clips_the_year(vasteras):
@@ -810,8 +1000,9 @@ def test_vasteras_as_of_clips_the_year(vasteras):
     assert total(h1, "inskrivna_vid_periodslut") == 66
     assert (ar["Kvinna"]["anonyma"], h1["Kvinna"]["anonyma"]) == (1, 0)
     perioder = vasteras.sql(
-        "select period_typ, period_id, is_complete from marts.dim_period "
-        "where period_slut > ? order by all", params=[VASTERAS_AS_OF]).fetchall()
+        "select period_typ, period_id, is_complete from marts.dim_period where period_slut > ? order by all",
+        params=[VASTERAS_AS_OF],
+    ).fetchall()
     assert perioder == [("ar", "2022", False)]  # 2022-H2 and 2022-Q3 start after as_of: not produced
     # capacity: 111 årsplatser, utilisation over the 181 days of H1
     assert total(h1, "arsplatser_nyttjade") == pytest.approx(total(h1, "deltagardagar") / 181)

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from cli_refresh import run_refresh_cli
 
 DIGIT_RUN = re.compile(r"\d[\d+-]{8,}\d")
 
-YEARLY_NYINSKRIVNA = "select forbund, sum(nyinskrivna) from marts.genomflode where period_typ = 'ar' group by 1 order by 1"
+YEARLY_NYINSKRIVNA = (
+    "select forbund, sum(nyinskrivna) from marts.genomflode where period_typ = 'ar' group by 1 order by 1"
+)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +123,8 @@ def _varchar_values(db: Path):
         ).fetchall()
         for schema, table, column in cols:
             hits = con.execute(
-                f'select count(*) from "{schema}"."{table}" where regexp_matches("{column}", \'(^|[^0-9a-f])(19|20)?[0-9]{{6}}[-+]?[0-9]{{4}}($|[^0-9a-f])\')'
+                f'select count(*) from "{schema}"."{table}" where regexp_matches("{column}", '
+                "'(^|[^0-9a-f])(19|20)?[0-9]{6}[-+]?[0-9]{4}($|[^0-9a-f])')"
             ).fetchone()[0]
             yield f"{schema}.{table}.{column}", hits
 
@@ -154,7 +156,12 @@ def test_no_personnummer_in_logs_event_log_or_any_other_file(run):
         # the Dagster instance (SQLite event log, run storage) is plain text inside
         assert any((data / "dagster_home").rglob("*.db")), "the run was not recorded in the instance"
         for path in data.rglob("*"):
-            if path.is_file() and "landing" not in path.parts and "quarantine" not in path.parts and path.suffix not in {".duckdb", ".parquet"}:
+            if (
+                path.is_file()
+                and "landing" not in path.parts
+                and "quarantine" not in path.parts
+                and path.suffix not in {".duckdb", ".parquet"}
+            ):
                 texts.append(path.read_bytes().decode("utf-8", errors="replace"))
                 scanned += 1
     assert scanned > 20, scanned

@@ -44,7 +44,9 @@ def test_every_source_kind_flows_into_staging_and_every_mart_into_publish():
     assert len(kinds) == 10
     for kind in kinds:
         assert g[kind]["group"] == "ingest"
-        assert any(kind in v["deps"] and k.startswith("staging/") for k, v in g.items()), f"{kind} feeds no staging model"
+        assert any(kind in v["deps"] and k.startswith("staging/") for k, v in g.items()), (
+            f"{kind} feeds no staging model"
+        )
     marts = [k for k in g if k.startswith("marts/")]
     assert marts and set(marts) <= set(g["publish/bi_duckdb"]["deps"])
     for k, v in g.items():

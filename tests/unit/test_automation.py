@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 from zoneinfo import ZoneInfo
@@ -44,15 +45,15 @@ def test_schedule_ticks_once_a_day_at_0430_stockholm_across_dst(automation, day)
     assert [t.date() for t in ticks] == [day + dt.timedelta(days=i) for i in (1, 2, 3)]
     assert all((t.hour, t.minute) == (4, 30) for t in ticks)
     # exactly 24 h apart in local wall time, but 23 h or 25 h of real time across a DST change
-    utc_gaps = {(b - a).total_seconds() / 3600 for a, b in zip(ticks, ticks[1:])}
+    utc_gaps = {(b - a).total_seconds() / 3600 for a, b in itertools.pairwise(ticks)}
     assert utc_gaps <= {23.0, 24.0, 25.0}
 
 
 def test_schedule_on_dst_days_uses_local_time(automation):
     spring = _ticks(dt.datetime(2026, 3, 28, 12, tzinfo=STOCKHOLM), 1)[0]
     autumn = _ticks(dt.datetime(2026, 10, 24, 12, tzinfo=STOCKHOLM), 1)[0]
-    assert spring.astimezone(dt.timezone.utc).hour == 2  # CEST = UTC+2
-    assert autumn.astimezone(dt.timezone.utc).hour == 3  # CET = UTC+1
+    assert spring.astimezone(dt.UTC).hour == 2  # CEST = UTC+2
+    assert autumn.astimezone(dt.UTC).hour == 3  # CET = UTC+1
 
 
 def _evaluate(sensor, cursor):
@@ -149,7 +150,9 @@ def test_sensor_leaves_the_warehouse_alone_while_a_refresh_holds_the_lock(automa
     (landing / "budget_2026-01-10.csv").write_text("År;Förbund\n", encoding="utf-8")
     monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
     monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
-    lock_path(tmp_path).write_text(json.dumps({"pid": 1, "host": "h", "since": "2026-12-07T04:30:00+01:00"}), encoding="utf-8")
+    lock_path(tmp_path).write_text(
+        json.dumps({"pid": 1, "host": "h", "since": "2026-12-07T04:30:00+01:00"}), encoding="utf-8"
+    )
 
     def must_not_read(_warehouse):
         raise AssertionError("the sensor read the warehouse during a refresh")

@@ -100,7 +100,9 @@ def test_refresh_unreadable_key_file(capsys, data_dir, tmp_path):
     del os.environ["FINSAM_PSEUDONYM_KEY"]
     os.environ["FINSAM_PSEUDONYM_KEY_FILE"] = str(tmp_path / "no.key")
     result = run(capsys, "refresh", "--data-dir", str(data_dir))
-    assert_one_error(*result, "refresh", f"FINSAM_PSEUDONYM_KEY_FILE: cannot read {tmp_path / 'no.key'} (No such file or directory)")
+    assert_one_error(
+        *result, "refresh", f"FINSAM_PSEUDONYM_KEY_FILE: cannot read {tmp_path / 'no.key'} (No such file or directory)"
+    )
 
 
 def test_refresh_empty_key_file(capsys, data_dir, tmp_path):
@@ -185,8 +187,8 @@ def test_empty_landing_after_loads_rebuilds_from_raw(capsys, data_dir):
 def test_refresh_while_another_holds_the_lock(capsys, data_dir):
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from pipelines.ops.lock import RefreshLock, lock_path; "
-         "RefreshLock(lock_path(Path(sys.argv[1]))).acquire(0); print('held', flush=True); time.sleep(120)",
+         ("import sys, time; from pathlib import Path; from pipelines.ops.lock import RefreshLock, lock_path; "
+         "RefreshLock(lock_path(Path(sys.argv[1]))).acquire(0); print('held', flush=True); time.sleep(120)"),
          str(data_dir)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -211,7 +213,11 @@ def test_refresh_while_another_program_holds_the_warehouse(capsys, data_dir):
     try:
         assert holder.stdout.readline().strip() == "held"
         result = run(capsys, "refresh", "--data-dir", str(data_dir), "--as-of", "2026-10-31")
-        assert_one_error(*result, "refresh", f"{data_dir / 'warehouse.duckdb'} cannot be opened (IO Error: Could not set lock on file")
+        assert_one_error(
+            *result,
+            "refresh",
+            f"{data_dir / 'warehouse.duckdb'} cannot be opened (IO Error: Could not set lock on file",
+        )
         assert result[2].rstrip().endswith("close it and try again")
     finally:
         holder.kill()
@@ -253,16 +259,38 @@ def bi_data_dir(tmp_path) -> Path:
 @pytest.mark.parametrize("period", ["22H1", "2022-H3", "2022H1", "2022-Q5", "H1-2022", "2022-6"])
 def test_report_malformed_period(capsys, bi_data_dir, period):
     result = run(capsys, "report", "--forbund", "X", "--period", period, "--data-dir", str(bi_data_dir))
-    assert_one_error(*result, "report", f"--period must look like 2022-H1, 2022, 2022-Q2, 2022-06 or 2021-07--2022-06, not {period!r}")
+    assert_one_error(
+        *result,
+        "report",
+        f"--period must look like 2022-H1, 2022, 2022-Q2, 2022-06 or 2021-07--2022-06, not {period!r}",
+    )
 
 
 def test_report_unknown_period(capsys, bi_data_dir):
-    result = run(capsys, "report", "--forbund", "Samordningsförbundet Västerås", "--period", "1999", "--data-dir", str(bi_data_dir))
+    result = run(
+        capsys,
+        "report",
+        "--forbund",
+        "Samordningsförbundet Västerås",
+        "--period",
+        "1999",
+        "--data-dir",
+        str(bi_data_dir),
+    )
     assert_one_error(*result, "report", "--period: period '1999' is not in marts.dim_period")
 
 
 def test_report_unknown_forbund(capsys, bi_data_dir):
-    result = run(capsys, "report", "--forbund", "Samordningsförbundet Väster", "--period", "2022-H1", "--data-dir", str(bi_data_dir))
+    result = run(
+        capsys,
+        "report",
+        "--forbund",
+        "Samordningsförbundet Väster",
+        "--period",
+        "2022-H1",
+        "--data-dir",
+        str(bi_data_dir),
+    )
     assert_one_error(
         *result, "report",
         "--forbund: förbund 'Samordningsförbundet Väster' is not in marts.dim_insats; known: ['Samordningsförbundet Västerås']",
@@ -274,7 +302,11 @@ def test_report_unknown_insats(capsys, bi_data_dir):
         capsys, "report", "--forbund", "Samordningsförbundet Västerås", "--insats", "SOT-X", "--period", "2022-H1",
         "--data-dir", str(bi_data_dir),
     )  # fmt: skip
-    assert_one_error(*result, "report", "--insats: insats 'SOT-X' is not registered for 'Samordningsförbundet Västerås'; known: ['SOT-VAS']")
+    assert_one_error(
+        *result,
+        "report",
+        "--insats: insats 'SOT-X' is not registered for 'Samordningsförbundet Västerås'; known: ['SOT-VAS']",
+    )
 
 
 def test_report_without_bi_duckdb(capsys, tmp_path):
@@ -337,7 +369,9 @@ def test_demo_data_out_is_a_file(capsys, tmp_path):
 def test_demo_data_out_cannot_be_written(capsys, tmp_path):
     (tmp_path / "f.csv").write_text("x")
     result = run(capsys, "demo-data", "--out", str(tmp_path / "f.csv" / "landing"), "--scale", "0.01")
-    assert_one_error(*result, "demo-data", f"--out {tmp_path / 'f.csv' / 'landing'}: cannot write there (Not a directory)")
+    assert_one_error(
+        *result, "demo-data", f"--out {tmp_path / 'f.csv' / 'landing'}: cannot write there (Not a directory)"
+    )
 
 
 def test_unknown_command(capsys):
@@ -363,7 +397,9 @@ def test_script_bad_as_of_is_one_line(data_dir):
     done = _script("refresh", "--data-dir", str(data_dir), "--as-of", "2022-13-01", cwd=data_dir)
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr == "finsam refresh: error: --as-of must be a date YYYY-MM-DD, e.g. 2026-10-31, not '2022-13-01'\n"
+    assert (
+        done.stderr == "finsam refresh: error: --as-of must be a date YYYY-MM-DD, e.g. 2026-10-31, not '2022-13-01'\n"
+    )
     assert_nothing_done(data_dir)
 
 
@@ -375,15 +411,27 @@ def test_script_usage_error_is_one_line_and_not_exit_2(tmp_path):
 
 def test_export_without_bi_duckdb(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
-    result = run(capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(tmp_path / "empty"))
-    assert_one_error(*result, "export uppfoljning-finsam", f"{tmp_path / 'empty' / 'bi.duckdb'}: no such file; run `finsam refresh` first")
+    result = run(
+        capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(tmp_path / "empty")
+    )
+    assert_one_error(
+        *result,
+        "export uppfoljning-finsam",
+        f"{tmp_path / 'empty' / 'bi.duckdb'}: no such file; run `finsam refresh` first",
+    )
 
 
 def test_export_missing_data_dir(capsys, tmp_path):
-    result = run(capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(tmp_path / "nope"))
+    result = run(
+        capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(tmp_path / "nope")
+    )
     assert_one_error(*result, "export uppfoljning-finsam", f"--data-dir {tmp_path / 'nope'}: no such folder")
 
 
 def test_export_bi_duckdb_without_the_mart(capsys, bi_data_dir):
-    result = run(capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(bi_data_dir))
-    assert_one_error(*result, "export uppfoljning-finsam", f"{bi_data_dir / 'bi.duckdb'}: cannot be read: Catalog Error")
+    result = run(
+        capsys, "export", "uppfoljning-finsam", "--forbund", "X", "--ar", "2025", "--data-dir", str(bi_data_dir)
+    )
+    assert_one_error(
+        *result, "export uppfoljning-finsam", f"{bi_data_dir / 'bi.duckdb'}: cannot be read: Catalog Error"
+    )

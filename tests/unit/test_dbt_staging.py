@@ -52,38 +52,93 @@ def _person(prefix: str = "") -> dict[str, str]:
 
 RAW_COLUMNS: dict[str, dict[str, str]] = {
     "sus_deltagare": {
-        "forbund": "VARCHAR", "insats_id": "VARCHAR", "insatsnamn": "VARCHAR", **_person(),
-        "kon": "VARCHAR", "startdatum": "DATE", "slutdatum": "DATE", "avslutsanledning": "VARCHAR",
-        "sysselsattning_efter": "VARCHAR", "forsorjning_fore": "VARCHAR", "forsorjning_efter": "VARCHAR",
-        "tid_i_offentlig_forsorjning": "VARCHAR", "utbildningsniva": "VARCHAR", "remittent": "VARCHAR",
+        "forbund": "VARCHAR",
+        "insats_id": "VARCHAR",
+        "insatsnamn": "VARCHAR",
+        **_person(),
+        "kon": "VARCHAR",
+        "startdatum": "DATE",
+        "slutdatum": "DATE",
+        "avslutsanledning": "VARCHAR",
+        "sysselsattning_efter": "VARCHAR",
+        "forsorjning_fore": "VARCHAR",
+        "forsorjning_efter": "VARCHAR",
+        "tid_i_offentlig_forsorjning": "VARCHAR",
+        "utbildningsniva": "VARCHAR",
+        "remittent": "VARCHAR",
     },
     "sus_anonyma": {"ar": "BIGINT", "forbund": "VARCHAR", "insats_id": "VARCHAR", "kvinnor": "BIGINT", "man": "BIGINT"},
     "insatser": {
-        "forbund": "VARCHAR", "insats_id": "VARCHAR", "insatsnamn": "VARCHAR", "startdatum": "DATE",
-        "slutdatum": "DATE", "arsplatser": "DOUBLE", "provotid_dagar": "BIGINT", "malutfall": "VARCHAR",
-        "budgeterat_antal_deltagare": "BIGINT", "inriktning": "VARCHAR", "malgrupp": "VARCHAR",
+        "forbund": "VARCHAR",
+        "insats_id": "VARCHAR",
+        "insatsnamn": "VARCHAR",
+        "startdatum": "DATE",
+        "slutdatum": "DATE",
+        "arsplatser": "DOUBLE",
+        "provotid_dagar": "BIGINT",
+        "malutfall": "VARCHAR",
+        "budgeterat_antal_deltagare": "BIGINT",
+        "inriktning": "VARCHAR",
+        "malgrupp": "VARCHAR",
     },
     "stegmatning": {
-        **_person(), "insats_id": "VARCHAR", "startdatum": "DATE", "mattillfalle": "VARCHAR", "steg": "INTEGER",
+        **_person(),
+        "insats_id": "VARCHAR",
+        "startdatum": "DATE",
+        "mattillfalle": "VARCHAR",
+        "steg": "INTEGER",
     },
     "procapita_ekonomiskt_bistand": {
-        "ar": "BIGINT", "manad": "BIGINT", "kommun": "VARCHAR", "distrikt": "VARCHAR", **_person("_1"),
-        "kon1": "BIGINT", "alder1": "BIGINT", "hhstatus1": "VARCHAR", "sbel": "DOUBLE", **_person("_2"),
-        "kon2": "BIGINT", "alder2": "BIGINT",
+        "ar": "BIGINT",
+        "manad": "BIGINT",
+        "kommun": "VARCHAR",
+        "distrikt": "VARCHAR",
+        **_person("_1"),
+        "kon1": "BIGINT",
+        "alder1": "BIGINT",
+        "hhstatus1": "VARCHAR",
+        "sbel": "DOUBLE",
+        **_person("_2"),
+        "kon2": "BIGINT",
+        "alder2": "BIGINT",
     },
     "procapita_aktiviteter": {
-        **_person(), "aktivitet": "VARCHAR", "insats_id": "VARCHAR", "beslutsdatum": "DATE", "startdatum": "DATE",
-        "planerat_slutdatum": "DATE", "slutdatum": "DATE", "status": "VARCHAR", "planerade_timmar_per_vecka": "DOUBLE",
+        **_person(),
+        "aktivitet": "VARCHAR",
+        "insats_id": "VARCHAR",
+        "beslutsdatum": "DATE",
+        "startdatum": "DATE",
+        "planerat_slutdatum": "DATE",
+        "slutdatum": "DATE",
+        "status": "VARCHAR",
+        "planerade_timmar_per_vecka": "DOUBLE",
     },
     "procapita_narvaro": {
-        **_person(), "aktivitet": "VARCHAR", "datum": "DATE", "planerade_timmar": "DOUBLE",
-        "narvarotimmar": "DOUBLE", "franvaroorsak": "VARCHAR",
+        **_person(),
+        "aktivitet": "VARCHAR",
+        "datum": "DATE",
+        "planerade_timmar": "DOUBLE",
+        "narvarotimmar": "DOUBLE",
+        "franvaroorsak": "VARCHAR",
     },
-    "budget": {"ar": "BIGINT", "forbund": "VARCHAR", "insats_id": "VARCHAR", "kostnadsslag": "VARCHAR", "belopp": "DOUBLE"},
+    "budget": {
+        "ar": "BIGINT",
+        "forbund": "VARCHAR",
+        "insats_id": "VARCHAR",
+        "kostnadsslag": "VARCHAR",
+        "belopp": "DOUBLE",
+    },
     "finansiering": {"ar": "BIGINT", "forbund": "VARCHAR", "finansiar": "VARCHAR", "belopp": "DOUBLE"},
     "ledger": {
-        "forbund": "VARCHAR", "period": "DATE", "ansvar": "VARCHAR", "verksamhet": "VARCHAR", "projekt": "VARCHAR",
-        "konto": "BIGINT", "kontobenamning": "VARCHAR", "motpart": "VARCHAR", "belopp": "DOUBLE",
+        "forbund": "VARCHAR",
+        "period": "DATE",
+        "ansvar": "VARCHAR",
+        "verksamhet": "VARCHAR",
+        "projekt": "VARCHAR",
+        "konto": "BIGINT",
+        "kontobenamning": "VARCHAR",
+        "motpart": "VARCHAR",
+        "belopp": "DOUBLE",
     },
 }
 MONTH_OF = {"procapita_ekonomiskt_bistand": None, "procapita_narvaro": "datum", "ledger": "period"}
@@ -125,174 +180,522 @@ def raw_files() -> dict[str, list[tuple[dict, list[dict]]]]:
     """Per kind: (file columns, rows) for each loaded file."""
     return {
         "sus_deltagare": [
-            (file("sus_deltagare_2022-01-15.xlsx", D(2022, 1, 15), TS(2022, 1, 16)), [
-                {"forbund": "Avesta", "insats_id": "AV1", "insatsnamn": "Samordningsteam", **person("anna"),
-                 "kon": "Kvinna", "startdatum": D(2021, 3, 1), "forsorjning_fore": "Försörjningsstöd"},
-                {"forbund": "Avesta", "insats_id": "AV1", "insatsnamn": "Samordningsteam", **person("bertil"),
-                 "kon": "Man", "startdatum": D(2021, 5, 1)},
-                {"forbund": "Avesta", "insats_id": "AV2", "insatsnamn": "MAC", **person("cecilia"), "kon": "Kvinna",
-                 "startdatum": D(2021, 9, 1), "slutdatum": D(2021, 12, 1), "avslutsanledning": "Utskrivning",
-                 "sysselsattning_efter": "Arbete", "forsorjning_fore": "Försörjningsstöd",
-                 "forsorjning_efter": "Ingen offentlig försörjning"},
-            ]),
+            (
+                file("sus_deltagare_2022-01-15.xlsx", D(2022, 1, 15), TS(2022, 1, 16)),
+                [
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "insatsnamn": "Samordningsteam",
+                        **person("anna"),
+                        "kon": "Kvinna",
+                        "startdatum": D(2021, 3, 1),
+                        "forsorjning_fore": "Försörjningsstöd",
+                    },
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "insatsnamn": "Samordningsteam",
+                        **person("bertil"),
+                        "kon": "Man",
+                        "startdatum": D(2021, 5, 1),
+                    },
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV2",
+                        "insatsnamn": "MAC",
+                        **person("cecilia"),
+                        "kon": "Kvinna",
+                        "startdatum": D(2021, 9, 1),
+                        "slutdatum": D(2021, 12, 1),
+                        "avslutsanledning": "Utskrivning",
+                        "sysselsattning_efter": "Arbete",
+                        "forsorjning_fore": "Försörjningsstöd",
+                        "forsorjning_efter": "Ingen offentlig försörjning",
+                    },
+                ],
+            ),
             # newer for AV1: replaces anna and bertil there; AV2 is not in it and stays from the older file
-            (file("sus_deltagare_2022-06-30.xlsx", D(2022, 6, 30), TS(2022, 7, 1)), [
-                {"forbund": "Avesta", "insats_id": "AV1", "insatsnamn": "Samordningsteam", **person("anna"),
-                 "kon": "kvinna", "startdatum": D(2021, 3, 1), "slutdatum": D(2022, 5, 31),
-                 "avslutsanledning": "utskrivning", "sysselsattning_efter": "arbete",
-                 "forsorjning_fore": "FÖRSÖRJNINGSSTÖD, a-kassa", "forsorjning_efter": "ingen offentlig försörjning",
-                 "tid_i_offentlig_forsorjning": "upp till 2 år", "utbildningsniva": "GYMNASIUM",
-                 "remittent": "socialtjänsten"},
-                {"forbund": "Avesta", "insats_id": "AV1", "insatsnamn": "Samordningsteam", **person("bertil"),
-                 "kon": None, "startdatum": D(2021, 5, 1)},
-                {"forbund": "Avesta", "insats_id": "AV1", "insatsnamn": "Samordningsteam", **person("david"),
-                 "kon": "Man", "startdatum": D(2022, 2, 1), "slutdatum": D(2022, 2, 3),
-                 "avslutsanledning": "felregistrering"},
-            ]),
+            (
+                file("sus_deltagare_2022-06-30.xlsx", D(2022, 6, 30), TS(2022, 7, 1)),
+                [
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "insatsnamn": "Samordningsteam",
+                        **person("anna"),
+                        "kon": "kvinna",
+                        "startdatum": D(2021, 3, 1),
+                        "slutdatum": D(2022, 5, 31),
+                        "avslutsanledning": "utskrivning",
+                        "sysselsattning_efter": "arbete",
+                        "forsorjning_fore": "FÖRSÖRJNINGSSTÖD, a-kassa",
+                        "forsorjning_efter": "ingen offentlig försörjning",
+                        "tid_i_offentlig_forsorjning": "upp till 2 år",
+                        "utbildningsniva": "GYMNASIUM",
+                        "remittent": "socialtjänsten",
+                    },
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "insatsnamn": "Samordningsteam",
+                        **person("bertil"),
+                        "kon": None,
+                        "startdatum": D(2021, 5, 1),
+                    },
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "insatsnamn": "Samordningsteam",
+                        **person("david"),
+                        "kon": "Man",
+                        "startdatum": D(2022, 2, 1),
+                        "slutdatum": D(2022, 2, 3),
+                        "avslutsanledning": "felregistrering",
+                    },
+                ],
+            ),
             # newest mtime but no date in its name: loses to every dated file (nulls last)
-            (file("sus_deltagare_export.xlsx", None, TS(2023, 1, 1)), [
-                {"forbund": "Avesta", "insats_id": "AV2", "insatsnamn": "MAC", **person("cecilia"), "kon": "Kvinna",
-                 "startdatum": D(2021, 9, 1), "slutdatum": D(2021, 11, 1), "avslutsanledning": "Avbrott"},
-                {"forbund": "Avesta", "insats_id": "AV2", "insatsnamn": "MAC", **person("erik"), "kon": "Man",
-                 "startdatum": D(2021, 10, 1)},
-            ]),
+            (
+                file("sus_deltagare_export.xlsx", None, TS(2023, 1, 1)),
+                [
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV2",
+                        "insatsnamn": "MAC",
+                        **person("cecilia"),
+                        "kon": "Kvinna",
+                        "startdatum": D(2021, 9, 1),
+                        "slutdatum": D(2021, 11, 1),
+                        "avslutsanledning": "Avbrott",
+                    },
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV2",
+                        "insatsnamn": "MAC",
+                        **person("erik"),
+                        "kon": "Man",
+                        "startdatum": D(2021, 10, 1),
+                    },
+                ],
+            ),
         ],
         "sus_anonyma": [
-            (file("sus_anonyma_2022-01-10.csv", D(2022, 1, 10), TS(2022, 1, 10)), [
-                {"ar": 2021, "forbund": "Avesta", "insats_id": "AV1", "kvinnor": 2, "man": 1},
-                {"ar": 2021, "forbund": "Västerås", "insats_id": "VS1", "kvinnor": 5, "man": 5},
-            ]),
-            (file("sus_anonyma_2022-02-10.csv", D(2022, 2, 10), TS(2022, 2, 10)), [
-                {"ar": 2021, "forbund": "Avesta", "insats_id": "AV1", "kvinnor": 3, "man": 1},
-            ]),
+            (
+                file("sus_anonyma_2022-01-10.csv", D(2022, 1, 10), TS(2022, 1, 10)),
+                [
+                    {"ar": 2021, "forbund": "Avesta", "insats_id": "AV1", "kvinnor": 2, "man": 1},
+                    {"ar": 2021, "forbund": "Västerås", "insats_id": "VS1", "kvinnor": 5, "man": 5},
+                ],
+            ),
+            (
+                file("sus_anonyma_2022-02-10.csv", D(2022, 2, 10), TS(2022, 2, 10)),
+                [
+                    {"ar": 2021, "forbund": "Avesta", "insats_id": "AV1", "kvinnor": 3, "man": 1},
+                ],
+            ),
         ],
         "insatser": [
-            (file("insatser_2022-01-01.xlsx", D(2022, 1, 1), TS(2022, 1, 1)), [
-                {"forbund": "Avesta", "insats_id": "AV1", "insatsnamn": "Samordningsteam", "startdatum": D(2018, 1, 1),
-                 "arsplatser": 10.0, "provotid_dagar": 60, "malutfall": "arbete, studier"},
-                {"forbund": "Avesta", "insats_id": "AV2", "insatsnamn": "MAC", "startdatum": D(2019, 1, 1)},
-                {"forbund": "Avesta", "insats_id": "AV3", "insatsnamn": "Nedlagd", "startdatum": D(2015, 1, 1),
-                 "slutdatum": D(2017, 12, 31)},
-                {"forbund": "Västerås", "insats_id": "VS1", "insatsnamn": "Samordningsteam Västerås",
-                 "startdatum": D(2020, 1, 1), "arsplatser": 25.0, "provotid_dagar": 90,
-                 "malutfall": "Arbete,STUDIER, arbetslivsinriktad_rehab"},
-            ]),
+            (
+                file("insatser_2022-01-01.xlsx", D(2022, 1, 1), TS(2022, 1, 1)),
+                [
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "insatsnamn": "Samordningsteam",
+                        "startdatum": D(2018, 1, 1),
+                        "arsplatser": 10.0,
+                        "provotid_dagar": 60,
+                        "malutfall": "arbete, studier",
+                    },
+                    {"forbund": "Avesta", "insats_id": "AV2", "insatsnamn": "MAC", "startdatum": D(2019, 1, 1)},
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV3",
+                        "insatsnamn": "Nedlagd",
+                        "startdatum": D(2015, 1, 1),
+                        "slutdatum": D(2017, 12, 31),
+                    },
+                    {
+                        "forbund": "Västerås",
+                        "insats_id": "VS1",
+                        "insatsnamn": "Samordningsteam Västerås",
+                        "startdatum": D(2020, 1, 1),
+                        "arsplatser": 25.0,
+                        "provotid_dagar": 90,
+                        "malutfall": "Arbete,STUDIER, arbetslivsinriktad_rehab",
+                    },
+                ],
+            ),
             # Avesta's newer register: replaces all of Avesta's rows (AV3 is gone), not Västerås'
-            (file("insatser_2022-06-01.xlsx", D(2022, 6, 1), TS(2022, 6, 1)), [
-                {"forbund": "Avesta", "insats_id": "AV1", "insatsnamn": "Samordningsteam", "startdatum": D(2018, 1, 1),
-                 "arsplatser": 12.0, "provotid_dagar": 60, "malutfall": "arbete, studier"},
-                {"forbund": "Avesta", "insats_id": "AV2", "insatsnamn": "MAC", "startdatum": D(2019, 1, 1),
-                 "malutfall": ""},
-            ]),
+            (
+                file("insatser_2022-06-01.xlsx", D(2022, 6, 1), TS(2022, 6, 1)),
+                [
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "insatsnamn": "Samordningsteam",
+                        "startdatum": D(2018, 1, 1),
+                        "arsplatser": 12.0,
+                        "provotid_dagar": 60,
+                        "malutfall": "arbete, studier",
+                    },
+                    {
+                        "forbund": "Avesta",
+                        "insats_id": "AV2",
+                        "insatsnamn": "MAC",
+                        "startdatum": D(2019, 1, 1),
+                        "malutfall": "",
+                    },
+                ],
+            ),
         ],
         "stegmatning": [
-            (file("stegmatning_2022-03-01.xlsx", D(2022, 3, 1), TS(2022, 3, 1)), [
-                {**person("anna"), "insats_id": "AV1", "startdatum": D(2021, 3, 1), "mattillfalle": "Start", "steg": 1},
-                {**person("anna"), "insats_id": "AV1", "startdatum": D(2021, 3, 1), "mattillfalle": "Avslut", "steg": 2},
-                {**person("bertil"), "insats_id": "AV1", "startdatum": D(2021, 5, 1), "mattillfalle": "start", "steg": 2},
-                {**person("cecilia"), "insats_id": "AV2", "startdatum": D(2021, 9, 1), "mattillfalle": "START", "steg": 1},
-            ]),
-            (file("stegmatning_2022-06-30.xlsx", D(2022, 6, 30), TS(2022, 6, 30)), [
-                {**person("anna"), "insats_id": "AV1", "startdatum": D(2021, 3, 1), "mattillfalle": "Start", "steg": 1},
-                {**person("anna"), "insats_id": "AV1", "startdatum": D(2021, 3, 1), "mattillfalle": "AVSLUT", "steg": 3},
-            ]),
+            (
+                file("stegmatning_2022-03-01.xlsx", D(2022, 3, 1), TS(2022, 3, 1)),
+                [
+                    {
+                        **person("anna"),
+                        "insats_id": "AV1",
+                        "startdatum": D(2021, 3, 1),
+                        "mattillfalle": "Start",
+                        "steg": 1,
+                    },
+                    {
+                        **person("anna"),
+                        "insats_id": "AV1",
+                        "startdatum": D(2021, 3, 1),
+                        "mattillfalle": "Avslut",
+                        "steg": 2,
+                    },
+                    {
+                        **person("bertil"),
+                        "insats_id": "AV1",
+                        "startdatum": D(2021, 5, 1),
+                        "mattillfalle": "start",
+                        "steg": 2,
+                    },
+                    {
+                        **person("cecilia"),
+                        "insats_id": "AV2",
+                        "startdatum": D(2021, 9, 1),
+                        "mattillfalle": "START",
+                        "steg": 1,
+                    },
+                ],
+            ),
+            (
+                file("stegmatning_2022-06-30.xlsx", D(2022, 6, 30), TS(2022, 6, 30)),
+                [
+                    {
+                        **person("anna"),
+                        "insats_id": "AV1",
+                        "startdatum": D(2021, 3, 1),
+                        "mattillfalle": "Start",
+                        "steg": 1,
+                    },
+                    {
+                        **person("anna"),
+                        "insats_id": "AV1",
+                        "startdatum": D(2021, 3, 1),
+                        "mattillfalle": "AVSLUT",
+                        "steg": 3,
+                    },
+                ],
+            ),
         ],
         "procapita_ekonomiskt_bistand": [
-            (file("procapita_ekonomiskt_bistand_2022-02-05.txt", D(2022, 2, 5), TS(2022, 2, 5)), [
-                {"ar": 2022, "manad": 1, "kommun": "2084", **person("anna", "_1"), "sbel": 10000.0,
-                 **person("fredrik", "_2")},
-                {"ar": 2022, "manad": 1, "kommun": "2084", **person("bertil", "_1"), "sbel": 5000.0},
-                {"ar": 2022, "manad": 2, "kommun": "2084", **person("anna", "_1"), "sbel": 9000.0,
-                 **person("fredrik", "_2")},
-            ]),
+            (
+                file("procapita_ekonomiskt_bistand_2022-02-05.txt", D(2022, 2, 5), TS(2022, 2, 5)),
+                [
+                    {
+                        "ar": 2022,
+                        "manad": 1,
+                        "kommun": "2084",
+                        **person("anna", "_1"),
+                        "sbel": 10000.0,
+                        **person("fredrik", "_2"),
+                    },
+                    {"ar": 2022, "manad": 1, "kommun": "2084", **person("bertil", "_1"), "sbel": 5000.0},
+                    {
+                        "ar": 2022,
+                        "manad": 2,
+                        "kommun": "2084",
+                        **person("anna", "_1"),
+                        "sbel": 9000.0,
+                        **person("fredrik", "_2"),
+                    },
+                ],
+            ),
             # newer: contains January (replaces both January rows) and March; February stays
-            (file("procapita_ekonomiskt_bistand_2022-03-05.txt", D(2022, 3, 5), TS(2022, 3, 5)), [
-                {"ar": 2022, "manad": 1, "kommun": "2084", **person("anna", "_1"), "sbel": 10500.0,
-                 **person("fredrik", "_2")},
-                {"ar": 2022, "manad": 3, "kommun": "1980", **person("bertil", "_1"), "sbel": 4000.0},
-            ]),
+            (
+                file("procapita_ekonomiskt_bistand_2022-03-05.txt", D(2022, 3, 5), TS(2022, 3, 5)),
+                [
+                    {
+                        "ar": 2022,
+                        "manad": 1,
+                        "kommun": "2084",
+                        **person("anna", "_1"),
+                        "sbel": 10500.0,
+                        **person("fredrik", "_2"),
+                    },
+                    {"ar": 2022, "manad": 3, "kommun": "1980", **person("bertil", "_1"), "sbel": 4000.0},
+                ],
+            ),
         ],
         "procapita_aktiviteter": [
-            (file("procapita_aktiviteter_2022-01-31.csv", D(2022, 1, 31), TS(2022, 1, 31)), [
-                {**person("anna"), "aktivitet": "Arbetsträning", "insats_id": "AV1", "beslutsdatum": D(2022, 1, 5),
-                 "startdatum": D(2022, 1, 10), "planerat_slutdatum": D(2022, 6, 30), "status": "Pågående",
-                 "planerade_timmar_per_vecka": 20.0},
-                {**person("bertil"), "aktivitet": "Aktivering i grupp", "startdatum": D(2022, 1, 3),
-                 "status": "Pågående", "planerade_timmar_per_vecka": 10.0},
-            ]),
+            (
+                file("procapita_aktiviteter_2022-01-31.csv", D(2022, 1, 31), TS(2022, 1, 31)),
+                [
+                    {
+                        **person("anna"),
+                        "aktivitet": "Arbetsträning",
+                        "insats_id": "AV1",
+                        "beslutsdatum": D(2022, 1, 5),
+                        "startdatum": D(2022, 1, 10),
+                        "planerat_slutdatum": D(2022, 6, 30),
+                        "status": "Pågående",
+                        "planerade_timmar_per_vecka": 20.0,
+                    },
+                    {
+                        **person("bertil"),
+                        "aktivitet": "Aktivering i grupp",
+                        "startdatum": D(2022, 1, 3),
+                        "status": "Pågående",
+                        "planerade_timmar_per_vecka": 10.0,
+                    },
+                ],
+            ),
             # newer: replaces the whole kind (bertil's activity is gone)
-            (file("procapita_aktiviteter_2022-06-30.csv", D(2022, 6, 30), TS(2022, 6, 30)), [
-                {**person("anna"), "aktivitet": "Arbetsträning", "insats_id": "AV1", "beslutsdatum": D(2022, 1, 5),
-                 "startdatum": D(2022, 1, 10), "planerat_slutdatum": D(2022, 6, 30), "slutdatum": D(2022, 5, 31),
-                 "status": "fullföljd", "planerade_timmar_per_vecka": 20.0},
-                {**person("gustav"), "aktivitet": "Arbetsförmågebedömning", "startdatum": D(2022, 3, 1),
-                 "status": "AVBRUTEN", "slutdatum": D(2022, 3, 15), "planerade_timmar_per_vecka": 8.0},
-            ]),
+            (
+                file("procapita_aktiviteter_2022-06-30.csv", D(2022, 6, 30), TS(2022, 6, 30)),
+                [
+                    {
+                        **person("anna"),
+                        "aktivitet": "Arbetsträning",
+                        "insats_id": "AV1",
+                        "beslutsdatum": D(2022, 1, 5),
+                        "startdatum": D(2022, 1, 10),
+                        "planerat_slutdatum": D(2022, 6, 30),
+                        "slutdatum": D(2022, 5, 31),
+                        "status": "fullföljd",
+                        "planerade_timmar_per_vecka": 20.0,
+                    },
+                    {
+                        **person("gustav"),
+                        "aktivitet": "Arbetsförmågebedömning",
+                        "startdatum": D(2022, 3, 1),
+                        "status": "AVBRUTEN",
+                        "slutdatum": D(2022, 3, 15),
+                        "planerade_timmar_per_vecka": 8.0,
+                    },
+                ],
+            ),
         ],
         "procapita_narvaro": [
-            (file("procapita_narvaro_2022-02-01.csv", D(2022, 2, 1), TS(2022, 2, 1)), [
-                {**person("anna"), "aktivitet": "Arbetsträning", "datum": D(2021, 12, 20), "planerade_timmar": 4.0,
-                 "narvarotimmar": 4.0},
-                {**person("anna"), "aktivitet": "Arbetsträning", "datum": D(2022, 1, 10), "planerade_timmar": 4.0,
-                 "narvarotimmar": 4.0},
-                {**person("anna"), "aktivitet": "Arbetsträning", "datum": D(2022, 1, 11), "planerade_timmar": 4.0,
-                 "narvarotimmar": 0.0, "franvaroorsak": "sjuk"},
-            ]),
-            (file("procapita_narvaro_2022-03-01.csv", D(2022, 3, 1), TS(2022, 3, 1)), [
-                {**person("anna"), "aktivitet": "Arbetsträning", "datum": D(2022, 1, 10), "planerade_timmar": 4.0,
-                 "narvarotimmar": 3.0, "franvaroorsak": "GILTIG"},
-                {**person("anna"), "aktivitet": "Arbetsträning", "datum": D(2022, 2, 1), "planerade_timmar": 4.0,
-                 "narvarotimmar": 5.5},
-            ]),
+            (
+                file("procapita_narvaro_2022-02-01.csv", D(2022, 2, 1), TS(2022, 2, 1)),
+                [
+                    {
+                        **person("anna"),
+                        "aktivitet": "Arbetsträning",
+                        "datum": D(2021, 12, 20),
+                        "planerade_timmar": 4.0,
+                        "narvarotimmar": 4.0,
+                    },
+                    {
+                        **person("anna"),
+                        "aktivitet": "Arbetsträning",
+                        "datum": D(2022, 1, 10),
+                        "planerade_timmar": 4.0,
+                        "narvarotimmar": 4.0,
+                    },
+                    {
+                        **person("anna"),
+                        "aktivitet": "Arbetsträning",
+                        "datum": D(2022, 1, 11),
+                        "planerade_timmar": 4.0,
+                        "narvarotimmar": 0.0,
+                        "franvaroorsak": "sjuk",
+                    },
+                ],
+            ),
+            (
+                file("procapita_narvaro_2022-03-01.csv", D(2022, 3, 1), TS(2022, 3, 1)),
+                [
+                    {
+                        **person("anna"),
+                        "aktivitet": "Arbetsträning",
+                        "datum": D(2022, 1, 10),
+                        "planerade_timmar": 4.0,
+                        "narvarotimmar": 3.0,
+                        "franvaroorsak": "GILTIG",
+                    },
+                    {
+                        **person("anna"),
+                        "aktivitet": "Arbetsträning",
+                        "datum": D(2022, 2, 1),
+                        "planerade_timmar": 4.0,
+                        "narvarotimmar": 5.5,
+                    },
+                ],
+            ),
         ],
         "budget": [
-            (file("budget_2022-01-20.xlsx", D(2022, 1, 20), TS(2022, 1, 20)), [
-                {"ar": 2022, "forbund": "Avesta", "insats_id": None, "kostnadsslag": "Egen personal", "belopp": 1940000.0},
-                {"ar": 2022, "forbund": "Avesta", "insats_id": "AV1", "kostnadsslag": "externa tjänster",
-                 "belopp": 500000.0},
-                {"ar": 2021, "forbund": "Avesta", "insats_id": "AV1", "kostnadsslag": "Lokaler", "belopp": 100000.0},
-            ]),
-            (file("budget_2022-03-01.xlsx", D(2022, 3, 1), TS(2022, 3, 1)), [
-                {"ar": 2022, "forbund": "Avesta", "insats_id": "AV1", "kostnadsslag": "Externa tjänster",
-                 "belopp": 450000.0},
-                {"ar": 2022, "forbund": "Avesta", "insats_id": None, "kostnadsslag": "EGEN PERSONAL",
-                 "belopp": 1900000.0},
-            ]),
+            (
+                file("budget_2022-01-20.xlsx", D(2022, 1, 20), TS(2022, 1, 20)),
+                [
+                    {
+                        "ar": 2022,
+                        "forbund": "Avesta",
+                        "insats_id": None,
+                        "kostnadsslag": "Egen personal",
+                        "belopp": 1940000.0,
+                    },
+                    {
+                        "ar": 2022,
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "kostnadsslag": "externa tjänster",
+                        "belopp": 500000.0,
+                    },
+                    {
+                        "ar": 2021,
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "kostnadsslag": "Lokaler",
+                        "belopp": 100000.0,
+                    },
+                ],
+            ),
+            (
+                file("budget_2022-03-01.xlsx", D(2022, 3, 1), TS(2022, 3, 1)),
+                [
+                    {
+                        "ar": 2022,
+                        "forbund": "Avesta",
+                        "insats_id": "AV1",
+                        "kostnadsslag": "Externa tjänster",
+                        "belopp": 450000.0,
+                    },
+                    {
+                        "ar": 2022,
+                        "forbund": "Avesta",
+                        "insats_id": None,
+                        "kostnadsslag": "EGEN PERSONAL",
+                        "belopp": 1900000.0,
+                    },
+                ],
+            ),
         ],
         "finansiering": [
-            (file("finansiering_2022.xlsx", D(2022, 1, 1), TS(2022, 1, 5), TS(2022, 1, 5, 9)), [
-                {"ar": 2022, "forbund": "Avesta", "finansiar": "Försäkringskassan", "belopp": 1000000.0},
-                {"ar": 2022, "forbund": "Avesta", "finansiar": "Region Dalarna", "belopp": 500000.0},
-                {"ar": 2021, "forbund": "Avesta", "finansiar": "Avesta kommun", "belopp": 250000.0},
-            ]),
+            (
+                file("finansiering_2022.xlsx", D(2022, 1, 1), TS(2022, 1, 5), TS(2022, 1, 5, 9)),
+                [
+                    {"ar": 2022, "forbund": "Avesta", "finansiar": "Försäkringskassan", "belopp": 1000000.0},
+                    {"ar": 2022, "forbund": "Avesta", "finansiar": "Region Dalarna", "belopp": 500000.0},
+                    {"ar": 2021, "forbund": "Avesta", "finansiar": "Avesta kommun", "belopp": 250000.0},
+                ],
+            ),
             # same file date, later Exekvering stamp (but older mtime): newer
-            (file("finansiering_2022_rev.xlsx", D(2022, 1, 1), TS(2022, 1, 1), TS(2022, 1, 7, 9)), [
-                {"ar": 2022, "forbund": "Avesta", "finansiar": "Försäkringskassan", "belopp": 1100000.0},
-            ]),
+            (
+                file("finansiering_2022_rev.xlsx", D(2022, 1, 1), TS(2022, 1, 1), TS(2022, 1, 7, 9)),
+                [
+                    {"ar": 2022, "forbund": "Avesta", "finansiar": "Försäkringskassan", "belopp": 1100000.0},
+                ],
+            ),
         ],
         "ledger": [
-            (file("ledger_2022-04-05.csv", D(2022, 4, 5), TS(2022, 4, 5)), [
-                {"period": D(2022, 1, 1), "projekt": "AV1", "konto": 5010, "kontobenamning": "Löner", "belopp": 100000.0},
-                {"period": D(2022, 1, 1), "projekt": "AV1", "konto": 6420, "kontobenamning": "Konsulter",
-                 "belopp": 50000.0},
-                {"period": D(2022, 1, 1), "projekt": "VS1", "konto": 6110, "kontobenamning": "Hyra", "belopp": 20000.0},
-                {"period": D(2022, 2, 1), "projekt": "AV1", "konto": 5010, "kontobenamning": "Löner", "belopp": 110000.0},
-                {"period": D(2022, 2, 1), "forbund": "Avesta", "projekt": None, "konto": 7010,
-                 "kontobenamning": "Övrigt", "belopp": 4000.0},
-            ]),
+            (
+                file("ledger_2022-04-05.csv", D(2022, 4, 5), TS(2022, 4, 5)),
+                [
+                    {
+                        "period": D(2022, 1, 1),
+                        "projekt": "AV1",
+                        "konto": 5010,
+                        "kontobenamning": "Löner",
+                        "belopp": 100000.0,
+                    },
+                    {
+                        "period": D(2022, 1, 1),
+                        "projekt": "AV1",
+                        "konto": 6420,
+                        "kontobenamning": "Konsulter",
+                        "belopp": 50000.0,
+                    },
+                    {
+                        "period": D(2022, 1, 1),
+                        "projekt": "VS1",
+                        "konto": 6110,
+                        "kontobenamning": "Hyra",
+                        "belopp": 20000.0,
+                    },
+                    {
+                        "period": D(2022, 2, 1),
+                        "projekt": "AV1",
+                        "konto": 5010,
+                        "kontobenamning": "Löner",
+                        "belopp": 110000.0,
+                    },
+                    {
+                        "period": D(2022, 2, 1),
+                        "forbund": "Avesta",
+                        "projekt": None,
+                        "konto": 7010,
+                        "kontobenamning": "Övrigt",
+                        "belopp": 4000.0,
+                    },
+                ],
+            ),
             # newer: replaces February whole, adds March; January stays
-            (file("ledger_2022-05-05.csv", D(2022, 5, 5), TS(2022, 5, 5)), [
-                {"period": D(2022, 2, 1), "projekt": "AV1", "konto": 5010, "kontobenamning": "Löner", "belopp": 120000.0},
-                {"period": D(2022, 2, 1), "projekt": "AV1", "konto": 3010, "kontobenamning": "Bidrag",
-                 "belopp": -30000.0},
-                {"period": D(2022, 3, 1), "projekt": "AV1", "konto": 8410, "kontobenamning": "Räntor", "belopp": -200.0},
-                {"period": D(2022, 3, 1), "projekt": "AV1", "konto": 4650, "kontobenamning": "Tjänster",
-                 "belopp": 7000.0},
-                {"period": D(2022, 3, 1), "projekt": "AV1", "konto": 4010, "kontobenamning": "Material",
-                 "belopp": 3000.0},
-                {"period": D(2022, 3, 1), "forbund": "Avesta", "projekt": None, "konto": 7010,
-                 "kontobenamning": "Övrigt", "belopp": 5000.0},
-            ]),
+            (
+                file("ledger_2022-05-05.csv", D(2022, 5, 5), TS(2022, 5, 5)),
+                [
+                    {
+                        "period": D(2022, 2, 1),
+                        "projekt": "AV1",
+                        "konto": 5010,
+                        "kontobenamning": "Löner",
+                        "belopp": 120000.0,
+                    },
+                    {
+                        "period": D(2022, 2, 1),
+                        "projekt": "AV1",
+                        "konto": 3010,
+                        "kontobenamning": "Bidrag",
+                        "belopp": -30000.0,
+                    },
+                    {
+                        "period": D(2022, 3, 1),
+                        "projekt": "AV1",
+                        "konto": 8410,
+                        "kontobenamning": "Räntor",
+                        "belopp": -200.0,
+                    },
+                    {
+                        "period": D(2022, 3, 1),
+                        "projekt": "AV1",
+                        "konto": 4650,
+                        "kontobenamning": "Tjänster",
+                        "belopp": 7000.0,
+                    },
+                    {
+                        "period": D(2022, 3, 1),
+                        "projekt": "AV1",
+                        "konto": 4010,
+                        "kontobenamning": "Material",
+                        "belopp": 3000.0,
+                    },
+                    {
+                        "period": D(2022, 3, 1),
+                        "forbund": "Avesta",
+                        "projekt": None,
+                        "konto": 7010,
+                        "kontobenamning": "Övrigt",
+                        "belopp": 5000.0,
+                    },
+                ],
+            ),
         ],
     }
 
@@ -329,11 +732,16 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.Comp
     }
     return subprocess.run(
         [
-            str(DBT_EXECUTABLE), *args,
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(work_dir / "target"),
-            "--log-path", str(work_dir / "logs"),
+            str(DBT_EXECUTABLE),
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
         ],
         env=env,
         cwd=DBT_PROJECT_DIR,
@@ -400,12 +808,15 @@ def test_dbt_sources_declare_every_raw_column_with_its_asset_key():
 
 
 def test_deltagare_newest_file_per_forbund_and_insats(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select insats_id, p.name, slutdatum, _source_file
         from staging.stg_sus__deltagare d
-        join (select * from (values %s) t(name, id)) p on p.id = d.person_id
+        join (select * from (values {}) t(name, id)) p on p.id = d.person_id
         order by insats_id, p.name
-    """ % ", ".join(f"('{n}', '{pid(n)}')" for n in PERSONS))
+    """.format(", ".join(f"('{n}', '{pid(n)}')" for n in PERSONS)),
+    )
     assert got == [
         ("AV1", "anna", D(2022, 5, 31), "sus_deltagare_2022-06-30.xlsx"),
         ("AV1", "bertil", None, "sus_deltagare_2022-06-30.xlsx"),
@@ -415,28 +826,40 @@ def test_deltagare_newest_file_per_forbund_and_insats(warehouse):
 
 
 def test_felregistrering_is_dropped_and_counted(warehouse):
-    assert rows(warehouse, f"select count(*) from staging.stg_sus__deltagare where person_id = '{pid('david')}'") == [(0,)]
-    got = rows(warehouse, "select forbund, insats_id, startdatum, slutdatum, _source_file from staging.stg_sus__felregistreringar")
+    assert rows(warehouse, f"select count(*) from staging.stg_sus__deltagare where person_id = '{pid('david')}'") == [
+        (0,)
+    ]
+    got = rows(
+        warehouse,
+        "select forbund, insats_id, startdatum, slutdatum, _source_file from staging.stg_sus__felregistreringar",
+    )
     assert got == [("Avesta", "AV1", D(2022, 2, 1), D(2022, 2, 3), "sus_deltagare_2022-06-30.xlsx")]
 
 
 def test_deltagande_id_is_md5_of_the_episode_key(warehouse):
     expected = hashlib.md5(f"Avesta|AV1|{pid('anna')}|2021-03-01".encode()).hexdigest()
-    assert rows(warehouse, f"select deltagande_id from staging.stg_sus__deltagare where person_id = '{pid('anna')}'") == [(expected,)]
+    assert rows(
+        warehouse, f"select deltagande_id from staging.stg_sus__deltagare where person_id = '{pid('anna')}'"
+    ) == [(expected,)]
 
 
 def test_anonyma_replaced_per_year_and_forbund(warehouse):
-    assert rows(warehouse, "select ar, forbund, insats_id, kvinnor, man from staging.stg_sus__anonyma order by forbund") == [
+    assert rows(
+        warehouse, "select ar, forbund, insats_id, kvinnor, man from staging.stg_sus__anonyma order by forbund"
+    ) == [
         (2021, "Avesta", "AV1", 3, 1),
         (2021, "Västerås", "VS1", 5, 5),
     ]
 
 
 def test_insatser_replaced_per_forbund_with_defaults(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select forbund, insats_id, arsplatser, provotid_dagar, malutfall
         from staging.stg_forbund__insatser order by insats_id
-    """)
+    """,
+    )
     assert got == [
         ("Avesta", "AV1", 12.0, 60, ["arbete", "studier"]),
         ("Avesta", "AV2", None, 90, ["arbete", "studier", "arbetslivsinriktad_rehab"]),
@@ -445,10 +868,13 @@ def test_insatser_replaced_per_forbund_with_defaults(warehouse):
 
 
 def test_stegmatning_replaced_per_insats(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select insats_id, startdatum, mattillfalle, steg from staging.stg_forbund__stegmatning
         order by insats_id, mattillfalle desc
-    """)
+    """,
+    )
     assert got == [
         ("AV1", D(2021, 3, 1), "Start", 1),
         ("AV1", D(2021, 3, 1), "Avslut", 3),
@@ -457,9 +883,12 @@ def test_stegmatning_replaced_per_insats(warehouse):
 
 
 def test_aktiviteter_newest_file_replaces_whole_kind(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select aktivitet, insats_id, status, slutdatum, kon from staging.stg_procapita__aktiviteter order by aktivitet
-    """)
+    """,
+    )
     assert got == [
         ("Arbetsförmågebedömning", None, "Avbruten", D(2022, 3, 15), "Man"),
         ("Arbetsträning", "AV1", "Fullföljd", D(2022, 5, 31), "Kvinna"),
@@ -467,9 +896,12 @@ def test_aktiviteter_newest_file_replaces_whole_kind(warehouse):
 
 
 def test_narvaro_replaced_by_month(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select datum, narvarotimmar, franvaroorsak, _source_file from staging.stg_procapita__narvaro order by datum
-    """)
+    """,
+    )
     assert got == [
         (D(2021, 12, 20), 4.0, None, "procapita_narvaro_2022-02-01.csv"),
         (D(2022, 1, 10), 3.0, "Giltig", "procapita_narvaro_2022-03-01.csv"),
@@ -478,7 +910,9 @@ def test_narvaro_replaced_by_month(warehouse):
 
 
 def test_budget_and_finansiering_replaced_per_year_and_forbund(warehouse):
-    assert rows(warehouse, "select ar, insats_id, kostnadsslag, belopp from staging.stg_ekonomi__budget order by ar, insats_id") == [
+    assert rows(
+        warehouse, "select ar, insats_id, kostnadsslag, belopp from staging.stg_ekonomi__budget order by ar, insats_id"
+    ) == [
         (2021, "AV1", "Lokaler", 100000.0),
         (2022, "(förbund)", "Egen personal", 1900000.0),
         (2022, "AV1", "Externa tjänster", 450000.0),
@@ -491,10 +925,13 @@ def test_budget_and_finansiering_replaced_per_year_and_forbund(warehouse):
 
 
 def test_ledger_months_and_kostnadsslag(warehouse):
-    got = rows(warehouse, """
+    got = rows(
+        warehouse,
+        """
         select manad, forbund, insats_id, konto, kostnadsslag, ar_kostnad, belopp
         from staging.stg_ekonomi__ledger order by manad, konto
-    """)
+    """,
+    )
     assert got == [
         (D(2022, 1, 1), "Avesta", "AV1", 5010, "Egen personal", True, 100000.0),
         (D(2022, 1, 1), "Västerås", "VS1", 6110, "Lokaler", True, 20000.0),
@@ -518,10 +955,13 @@ def test_ekonomiskt_bistand_one_row_per_person_and_month(warehouse):
     names = {pid(n): n for n in PERSONS}
     got = [
         (manad, names[person_id], roll, belopp, kommun)
-        for manad, person_id, roll, belopp, kommun in rows(warehouse, """
+        for manad, person_id, roll, belopp, kommun in rows(
+            warehouse,
+            """
             select manad, person_id, hushall_roll, belopp, kommun
             from staging.stg_procapita__ekonomiskt_bistand order by manad, hushall_roll desc
-        """)
+        """,
+        )
     ]
     assert got == [
         # January from the newer file only: bertil's 5 000 there is replaced, never added
@@ -537,34 +977,49 @@ def test_ekonomiskt_bistand_one_row_per_person_and_month(warehouse):
 
 
 def test_codes_take_the_seeds_spelling(warehouse):
-    got = rows(warehouse, f"""
+    got = rows(
+        warehouse,
+        f"""
         select kon, avslutsanledning, sysselsattning_efter, forsorjning_fore, forsorjning_efter,
                tid_i_offentlig_forsorjning, utbildningsniva, remittent
-        from staging.stg_sus__deltagare where person_id = '{pid('anna')}'
-    """)
-    assert got == [(
-        "Kvinna", "Utskrivning", "Arbete",
-        ["A-kassa", "Försörjningsstöd"],  # the code list's order, whatever the export's
-        ["Ingen offentlig försörjning"],
-        "Upp till 2 år", "Gymnasium", "Socialtjänsten",
-    )]
+        from staging.stg_sus__deltagare where person_id = '{pid("anna")}'
+    """,
+    )
+    assert got == [
+        (
+            "Kvinna",
+            "Utskrivning",
+            "Arbete",
+            ["A-kassa", "Försörjningsstöd"],  # the code list's order, whatever the export's
+            ["Ingen offentlig försörjning"],
+            "Upp till 2 år",
+            "Gymnasium",
+            "Socialtjänsten",
+        )
+    ]
 
 
 def test_missing_kon_falls_back_to_personnummer_and_empty_lists(warehouse):
-    got = rows(warehouse, f"""
+    got = rows(
+        warehouse,
+        f"""
         select kon, forsorjning_fore, forsorjning_efter
-        from staging.stg_sus__deltagare where person_id = '{pid('bertil')}'
-    """)
+        from staging.stg_sus__deltagare where person_id = '{pid("bertil")}'
+    """,
+    )
     assert got == [("Man", [], [])]
 
 
 def test_no_row_is_kept_twice(warehouse):
     for model in ["stg_sus__deltagare", "stg_ekonomi__ledger"]:
-        assert rows(warehouse, f"""
+        assert rows(
+            warehouse,
+            f"""
             select count(*) from (
                 select _sha256, _row_number from staging.{model} group by all having count(*) > 1
             )
-        """) == [(0,)], model
+        """,
+        ) == [(0,)], model
 
 
 if __name__ == "__main__":

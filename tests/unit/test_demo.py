@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -175,7 +176,11 @@ def test_sizes_at_scale_1(demo):
     assert 1500 <= n_ep <= 4000
     assert 10_000 <= len(t["procapita_narvaro"]) <= 150_000
     forbund = {r["Förbund"] for r in t["insatser"]}
-    assert forbund == {"Samordningsförbundet Västerås", "Södra Dalarnas Samordningsförbund", "Samordningsförbundet Malmö"}
+    assert forbund == {
+        "Samordningsförbundet Västerås",
+        "Södra Dalarnas Samordningsförbund",
+        "Samordningsförbundet Malmö",
+    }
     per_f = defaultdict(int)
     for r in t["insatser"]:
         per_f[r["Förbund"]] += 1
@@ -183,7 +188,11 @@ def test_sizes_at_scale_1(demo):
     ins = {r["Insats-ID"]: r for r in t["insatser"]}
     assert ins["SOT-VAS"]["Insatsnamn"] == "Samordningsteam Västerås"
     assert (ins["SOT-VAS"]["Årsplatser"], ins["SOT-VAS"]["Provotid dagar"]) == ("111", "90")
-    assert (ins["SAMV-AVESTA"]["Insatsnamn"], ins["SAMV-AVESTA"]["Årsplatser"], ins["SAMV-AVESTA"]["Provotid dagar"]) == (
+    assert (
+        ins["SAMV-AVESTA"]["Insatsnamn"],
+        ins["SAMV-AVESTA"]["Årsplatser"],
+        ins["SAMV-AVESTA"]["Provotid dagar"],
+    ) == (
         "Samverkansteam Avesta",
         "60",
         "60",
@@ -207,7 +216,21 @@ def test_encodings_and_delimiters(demo):
     assert pay.suffix == ".txt"
     assert raw.count(b"\r\n") == raw.count(b"\n") > 1000  # CRLF everywhere
     assert raw.split(b"\r\n")[0] == b"\t".join(
-        x.encode() for x in "Ar Manad Kommun Distrikt Personnr1 Kon1 Alder1 Hhstatus1 Sbel Personnr2 Kon2 Alder2".split()
+        x.encode()
+        for x in [
+            "Ar",
+            "Manad",
+            "Kommun",
+            "Distrikt",
+            "Personnr1",
+            "Kon1",
+            "Alder1",
+            "Hhstatus1",
+            "Sbel",
+            "Personnr2",
+            "Kon2",
+            "Alder2",
+        ]
     )
     raw.decode("cp1252")
     rows = _read_table(pay)
@@ -233,7 +256,9 @@ def test_encodings_and_delimiters(demo):
     assert any(r["Belopp"].startswith("-") for r in rows)
 
     narv = _read_table(bk["procapita_narvaro"][0])
-    assert all(re.fullmatch(r"\d+,\d", r["Planerade timmar"]) and re.fullmatch(r"\d+,\d", r["Närvarotimmar"]) for r in narv)
+    assert all(
+        re.fullmatch(r"\d+,\d", r["Planerade timmar"]) and re.fullmatch(r"\d+,\d", r["Närvarotimmar"]) for r in narv
+    )
 
     sus = {p.name: p for p in bk["sus_deltagare"]}
     dal = sus[f"sus_deltagare_sodra_dalarna_{EXPORT}.csv"].read_bytes()
@@ -379,7 +404,7 @@ def test_episodes_realistic_and_inside_insats(demo):
     assert any(len(v) > 1 for v in per.values())
     for v in per.values():
         v.sort(key=lambda r: r["Startdatum"])
-        for a, b in zip(v, v[1:]):
+        for a, b in itertools.pairwise(v):
             assert a["Slutdatum"] and a["Slutdatum"] < b["Startdatum"], (a, b)
 
 
@@ -447,7 +472,9 @@ def test_procapita_activities_and_attendance(demo):
             assert r["Startdatum"] <= r["Slutdatum"]
     spans = defaultdict(list)
     for r in acts:
-        spans[(_norm_pnr(r["Personnummer"]), r["Aktivitet"])].append((r["Startdatum"], r["Slutdatum"] or END.isoformat()))
+        spans[(_norm_pnr(r["Personnummer"]), r["Aktivitet"])].append(
+            (r["Startdatum"], r["Slutdatum"] or END.isoformat())
+        )
     for r in t["procapita_narvaro"][::7]:
         d = _date(r["Datum"])
         assert d.weekday() < 5
@@ -483,7 +510,7 @@ def test_money_budget_finansiering_ledger(demo):
     fin = defaultdict(dict)
     for r in t["finansiering"]:
         fin[(r["År"], r["Förbund"])][r["Finansiär"]] = int(r["Belopp"])
-    for (_, f), parts in fin.items():
+    for (_, _f), parts in fin.items():
         total = sum(parts.values())
         assert parts["Försäkringskassan"] == total // 2
         region = [v for k, v in parts.items() if k.startswith("Region")]

@@ -18,16 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = PurePosixPath("docs")
 
 
-
 SHARED = re.compile(r"(?<![\w-])" + "shared" + r"/")
 MD_PATH = re.compile(r"(?<![\w/.-])((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*\." + "md)" + r"(?![\w(-])")
 MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def tracked_text_files() -> dict[PurePosixPath, str]:
-    names = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True
-    ).stdout.decode().split("\0")
+    names = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout.decode().split("\0")
+    )
     files = {}
     for name in filter(None, names):
         path = ROOT / name
@@ -74,7 +73,9 @@ def test_the_scan_sees_the_repository():
 
 
 def test_nothing_refers_to_the_brief_outside_the_repository():
-    found = [f"{p}:{i}" for p, text in FILES.items() for i, line in enumerate(text.splitlines(), 1) if SHARED.search(line)]
+    found = [
+        f"{p}:{i}" for p, text in FILES.items() for i, line in enumerate(text.splitlines(), 1) if SHARED.search(line)
+    ]
     assert found == []
 
 

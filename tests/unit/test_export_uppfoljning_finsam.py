@@ -35,23 +35,64 @@ def _create(con, mart: str, rows: list[dict]) -> None:
 
 
 def _row(forbund, insats, year, **values) -> dict:
-    base = {"forbund": forbund, "insats_id": insats, "period_typ": "ar", "period_id": year,
-            "period_start": D(int(year), 1, 1), "period_slut": D(int(year), 12, 31),
-            "budget": 0.0, "utfall": 0.0, "deltagare_kvinnor": 0, "deltagare_man": 0, "deltagare_okant_kon": 0,
-            "deltagare_totalt": 0, "anonyma_kvinnor": 0, "anonyma_man": 0}
+    base = {
+        "forbund": forbund,
+        "insats_id": insats,
+        "period_typ": "ar",
+        "period_id": year,
+        "period_start": D(int(year), 1, 1),
+        "period_slut": D(int(year), 12, 31),
+        "budget": 0.0,
+        "utfall": 0.0,
+        "deltagare_kvinnor": 0,
+        "deltagare_man": 0,
+        "deltagare_okant_kon": 0,
+        "deltagare_totalt": 0,
+        "anonyma_kvinnor": 0,
+        "anonyma_man": 0,
+    }
     return base | values
 
 
 ROWS = [
-    _row(F, "(förbund)", "2025", insatsnamn="Förbundets administration", budget=640000.0, utfall=601516.68,
-         tilldelade_medel=11420000.0),
-    _row(F, "SOT-T", "2025", insatsnamn="Samordningsteam Test", inriktning="Samordningsteam",
-         malgrupp="Personer med behov av samordnade insatser", budgeterat_antal_deltagare=135,
-         budget=7429000.0, utfall=6494612.5, deltagare_kvinnor=61, deltagare_man=40, deltagare_okant_kon=1,
-         deltagare_totalt=102, anonyma_kvinnor=11, anonyma_man=3),
+    _row(
+        F,
+        "(förbund)",
+        "2025",
+        insatsnamn="Förbundets administration",
+        budget=640000.0,
+        utfall=601516.68,
+        tilldelade_medel=11420000.0,
+    ),
+    _row(
+        F,
+        "SOT-T",
+        "2025",
+        insatsnamn="Samordningsteam Test",
+        inriktning="Samordningsteam",
+        malgrupp="Personer med behov av samordnade insatser",
+        budgeterat_antal_deltagare=135,
+        budget=7429000.0,
+        utfall=6494612.5,
+        deltagare_kvinnor=61,
+        deltagare_man=40,
+        deltagare_okant_kon=1,
+        deltagare_totalt=102,
+        anonyma_kvinnor=11,
+        anonyma_man=3,
+    ),
     # a register without the optional columns: empty cells
-    _row(F, "IPS-T", "2025", insatsnamn="IPS Test", budget=2697000.0, utfall=2429000.0,
-         deltagare_kvinnor=9, deltagare_man=12, deltagare_totalt=21),
+    _row(
+        F,
+        "IPS-T",
+        "2025",
+        insatsnamn="IPS Test",
+        budget=2697000.0,
+        utfall=2429000.0,
+        deltagare_kvinnor=9,
+        deltagare_man=12,
+        deltagare_totalt=21,
+    ),
     _row(F, "SOT-T", "2026", insatsnamn="Samordningsteam Test", budget=1.0, deltagare_kvinnor=5, deltagare_totalt=5),
     _row(G, "(förbund)", "2025", insatsnamn="Förbundets administration", budget=100.0, utfall=90.0),
     # an insats registered long before the data: a complete year of zeros, nothing to register
@@ -65,21 +106,51 @@ def bi(tmp_path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
         _create(con, "uppfoljning_finsam", ROWS)
-        _create(con, "dim_period", [
-            {"period_typ": "ar", "period_id": "2024", "period_start": D(2024, 1, 1), "period_slut": D(2024, 12, 31),
-             "period_slut_as_of": D(2024, 12, 31), "dagar_i_period": 366, "is_complete": True, "as_of": D(2026, 10, 31)},
-            {"period_typ": "ar", "period_id": "2025", "period_start": D(2025, 1, 1), "period_slut": D(2025, 12, 31),
-             "period_slut_as_of": D(2025, 12, 31), "dagar_i_period": 365, "is_complete": True, "as_of": D(2026, 10, 31)},
-            {"period_typ": "ar", "period_id": "2026", "period_start": D(2026, 1, 1), "period_slut": D(2026, 12, 31),
-             "period_slut_as_of": D(2026, 10, 31), "dagar_i_period": 304, "is_complete": False, "as_of": D(2026, 10, 31)},
-        ])
+        _create(
+            con,
+            "dim_period",
+            [
+                {
+                    "period_typ": "ar",
+                    "period_id": "2024",
+                    "period_start": D(2024, 1, 1),
+                    "period_slut": D(2024, 12, 31),
+                    "period_slut_as_of": D(2024, 12, 31),
+                    "dagar_i_period": 366,
+                    "is_complete": True,
+                    "as_of": D(2026, 10, 31),
+                },
+                {
+                    "period_typ": "ar",
+                    "period_id": "2025",
+                    "period_start": D(2025, 1, 1),
+                    "period_slut": D(2025, 12, 31),
+                    "period_slut_as_of": D(2025, 12, 31),
+                    "dagar_i_period": 365,
+                    "is_complete": True,
+                    "as_of": D(2026, 10, 31),
+                },
+                {
+                    "period_typ": "ar",
+                    "period_id": "2026",
+                    "period_start": D(2026, 1, 1),
+                    "period_slut": D(2026, 12, 31),
+                    "period_slut_as_of": D(2026, 10, 31),
+                    "dagar_i_period": 304,
+                    "is_complete": False,
+                    "as_of": D(2026, 10, 31),
+                },
+            ],
+        )
     return path
 
 
 def _mart(bi: Path, forbund: str, year: str) -> list[dict]:
     with duckdb.connect(str(bi), read_only=True) as con:
-        cur = con.execute("select * from marts.uppfoljning_finsam where forbund = ? and period_id = ? order by insats_id",
-                          [forbund, year])
+        cur = con.execute(
+            "select * from marts.uppfoljning_finsam where forbund = ? and period_id = ? order by insats_id",
+            [forbund, year],
+        )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -96,7 +167,9 @@ def test_workbook_holds_the_marts_numbers_in_the_registrations_order(bi, tmp_pat
     forbund = {r[0]: r[1] for r in book.load_sheet(0, header_row=None).to_polars().rows() if r[0]}
     assert forbund["Förbund"] == F and float(forbund["År"]) == 2025
     assert float(forbund["Tilldelade medel, kr"]) == pytest.approx(mart["(förbund)"]["tilldelade_medel"], abs=0.005)
-    assert float(forbund["Förbundets administration: budget, kr"]) == pytest.approx(mart["(förbund)"]["budget"], abs=0.005)
+    assert float(forbund["Förbundets administration: budget, kr"]) == pytest.approx(
+        mart["(förbund)"]["budget"], abs=0.005
+    )
     assert float(forbund["Förbundets administration: utfall, kr"]) == pytest.approx(601516.68, abs=0.005)
 
     insatser = book.load_sheet(1).to_polars()
@@ -112,14 +185,20 @@ def test_workbook_holds_the_marts_numbers_in_the_registrations_order(bi, tmp_pat
             else:  # xlsx stores 15 significant digits: money to half an öre
                 assert float(row[label]) == pytest.approx(m[column], abs=0.005), label
     sot = insatser.row(1, named=True)
-    assert (sot["Deltagare kvinnor"], sot["Deltagare män"], sot["Deltagare totalt"], sot["Budgeterat antal deltagare"]) == (61, 40, 102, 135)
+    assert (
+        sot["Deltagare kvinnor"],
+        sot["Deltagare män"],
+        sot["Deltagare totalt"],
+        sot["Budgeterat antal deltagare"],
+    ) == (61, 40, 102, 135)
     assert not list(path.parent.glob(".*.tmp"))  # written under a temporary name, renamed into place
 
 
 def test_every_forbund_and_complete_year_with_figures_only(bi, tmp_path):
     paths = export_all(bi, tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in paths) == [
-        "Andra_förbundet/2025.xlsx", "Samordningsförbundet_Test_Öst/2025.xlsx",
+        "Andra_förbundet/2025.xlsx",
+        "Samordningsförbundet_Test_Öst/2025.xlsx",
     ]
     # a förbund with only its own row: the insats sheet has the header and nothing else
     other = fastexcel.read_excel(tmp_path / "out" / "Andra_förbundet" / "2025.xlsx")
@@ -133,9 +212,13 @@ def test_cli_writes_under_the_data_dir(bi, tmp_path, monkeypatch):
     # the CLI pins its settings in the environment; monkeypatch puts them back afterwards
     for name in (settings.ENV_DATA_DIR, settings.ENV_LANDING_DIR, settings.ENV_AS_OF):
         monkeypatch.delenv(name, raising=False)
-    done = CliRunner().invoke(app, ["export", "uppfoljning-finsam", "--forbund", F, "--ar", "2025", "--data-dir", str(data)])
+    done = CliRunner().invoke(
+        app, ["export", "uppfoljning-finsam", "--forbund", F, "--ar", "2025", "--data-dir", str(data)]
+    )
     assert done.exit_code == 0, done.output
     expected = data / "exports" / "uppfoljning_finsam" / "Samordningsförbundet_Test_Öst" / "2025.xlsx"
     assert done.output.strip() == str(expected.resolve()) and expected.exists()
-    done = CliRunner().invoke(app, ["export", "uppfoljning-finsam", "--forbund", "Okänt förbund", "--ar", "2025", "--data-dir", str(data)])
+    done = CliRunner().invoke(
+        app, ["export", "uppfoljning-finsam", "--forbund", "Okänt förbund", "--ar", "2025", "--data-dir", str(data)]
+    )
     assert done.exit_code == 1 and "no figures" in done.output

@@ -20,8 +20,15 @@ SPECS = load_specs()
 REFRESH = dt.date(2026, 11, 23)
 KEY = b"load-test-key"
 EXPECTED_ROWS = {
-    "insatser": 3, "budget": 5, "finansiering": 5, "ledger": 6, "procapita_aktiviteter": 6,
-    "procapita_ekonomiskt_bistand": 6, "procapita_narvaro": 6, "stegmatning": 6, "sus_anonyma": 2,
+    "insatser": 3,
+    "budget": 5,
+    "finansiering": 5,
+    "ledger": 6,
+    "procapita_aktiviteter": 6,
+    "procapita_ekonomiskt_bistand": 6,
+    "procapita_narvaro": 6,
+    "stegmatning": 6,
+    "sus_anonyma": 2,
     "sus_deltagare": 18,
 }
 PNR_LIKE = r"(^|[^0-9])([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}([^0-9]|$)"
@@ -82,7 +89,8 @@ def test_every_sample_loads_with_the_exact_raw_layout(con, dirs):
         assert count(con, kind) == rows
         columns = con.execute(
             "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'raw' and table_name = ? order by ordinal_position", [kind],
+            "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+            [kind],
         ).fetchall()
         assert columns == SPECS[kind].raw_schema(), kind
     assert not quarantine.exists()
@@ -100,17 +108,16 @@ def test_raw_values_and_newness_columns(con, dirs):
     ).fetchone()
     assert xlsx == (5, 10, dt.date(2022, 8, 10), dt.datetime(2022, 8, 10, 11, 15, 53), 6)
     avesta = con.execute(
-        "select distinct forbund, tid_i_offentlig_forsorjning from raw.sus_deltagare "
-        "where _source_file like '%avesta%'"
+        "select distinct forbund, tid_i_offentlig_forsorjning from raw.sus_deltagare where _source_file like '%avesta%'"
     ).fetchall()
     assert avesta == [("Södra Dalarnas Samordningsförbund", "Upp till 3 år")]
     assert con.execute("select sum(belopp) from raw.ledger").fetchone()[0] == pytest.approx(162346.93)
     assert con.execute("select distinct _file_date from raw.procapita_ekonomiskt_bistand").fetchall() == [
         (dt.date(2022, 7, 1),)
     ]
-    assert con.execute(
-        "select _period_month, count(*) from raw.procapita_narvaro group by 1"
-    ).fetchall() == [(dt.date(2019, 7, 1), 6)]
+    assert con.execute("select _period_month, count(*) from raw.procapita_narvaro group by 1").fetchall() == [
+        (dt.date(2019, 7, 1), 6)
+    ]
     mtime = con.execute("select distinct _file_mtime from raw.budget").fetchone()[0]
     assert mtime == dt.datetime.fromtimestamp((landing / "budget_2018.csv").stat().st_mtime)
 
@@ -164,9 +171,7 @@ def test_bad_file_is_quarantined_byte_for_byte_and_others_still_load(con, dirs):
         assert expected in reason
     assert bad_pnr not in reason and bad_pnr[2:8] not in reason and good_a not in reason
     assert count(con, "sus_deltagare") == 6
-    ledger = con.execute(
-        "select file_name, status, rows, reason from raw._file_ledger order by status"
-    ).fetchall()
+    ledger = con.execute("select file_name, status, rows, reason from raw._file_ledger order by status").fetchall()
     assert [row[:3] for row in ledger] == [
         ("sus_deltagare_malmo_2020-01-15.csv", "loaded", 6),
         ("sus_deltagare_ost_2020-02-01.csv", "quarantined", 3),
@@ -175,8 +180,7 @@ def test_bad_file_is_quarantined_byte_for_byte_and_others_still_load(con, dirs):
 
     # The förbund fixes the export and drops it again under the same name: it loads.
     fixed = (
-        "Förbund;Insats-ID;Personnummer;Kön;Startdatum;Slutdatum\r\n"
-        f"Förbund Ö;AC-MALMO;{good_a};Kvinna;2020-01-02;\r\n"
+        f"Förbund;Insats-ID;Personnummer;Kön;Startdatum;Slutdatum\r\nFörbund Ö;AC-MALMO;{good_a};Kvinna;2020-01-02;\r\n"
     ).encode("cp1252")
     (landing / q.name).write_bytes(fixed)
     retry = ingest_kind(con, "sus_deltagare", landing, quarantine, KEY, REFRESH, {"AC-MALMO"})
@@ -205,7 +209,8 @@ def test_raw_tables_exist_even_without_files(con, dirs):
         assert count(con, kind) == 0
         columns = con.execute(
             "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'raw' and table_name = ? order by ordinal_position", [kind],
+            "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+            [kind],
         ).fetchall()
         assert columns == SPECS[kind].raw_schema()
     assert registered_insats_ids(con) == set()
@@ -225,7 +230,10 @@ def test_unregistered_insats_id_quarantines_through_ingest_kind(con, dirs):
     shutil.copy(SAMPLES / "sus_anonyma_2022-08-10.csv", landing)
     report = ingest_kind(con, "sus_anonyma", landing, quarantine, KEY, REFRESH, {"AC-MALMO"})
     (q,) = report.quarantined
-    assert q.reason == 'rad 3, kolumn "Insats-ID": Insats-ID finns inte i insatsregistret (raw.insatser) (värde: "SOT-VAS")'
+    assert (
+        q.reason
+        == 'rad 3, kolumn "Insats-ID": Insats-ID finns inte i insatsregistret (raw.insatser) (värde: "SOT-VAS")'
+    )
 
 
 def test_no_personnummer_anywhere_in_raw_and_pseudonyms_are_keyed(dirs, tmp_path):
@@ -259,7 +267,9 @@ def test_no_personnummer_anywhere_in_raw_and_pseudonyms_are_keyed(dirs, tmp_path
 
     # The same person (19770526-3700) in SUS and in Pro Capita gets the same pseudonym ...
     expected = pseudonym("197705263700", b"key-A")
-    sus = con_a.execute("select person_id from raw.sus_deltagare where _row_number = 2 and _source_file like '%malmo%'").fetchone()[0]
+    sus = con_a.execute(
+        "select person_id from raw.sus_deltagare where _row_number = 2 and _source_file like '%malmo%'"
+    ).fetchone()[0]
     narvaro = con_a.execute("select distinct person_id from raw.procapita_narvaro").fetchall()
     assert sus == expected and narvaro == [(expected,)]
     assert re.fullmatch(r"[0-9a-f]{64}", sus)

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.ingest.load import _export_date
 from pipelines.ingest.discovery import discover
+from pipelines.ingest.load import _export_date
 from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, parse_frame
 from pipelines.ingest.personnummer import pseudonym
 from pipelines.ingest.readers import read_file
@@ -35,16 +35,18 @@ P1, P2 = pnr("19850221", "484"), pnr("19900611", "273")
 BAD_PNR = P1[:-1] + str((int(P1[-1]) + 1) % 10)  # wrong check digit
 
 
-def parse(
-    path: Path, kind: str, *, registered: set[str] | None = None, refresh: dt.date = REFRESH
-) -> ParseResult:
+def parse(path: Path, kind: str, *, registered: set[str] | None = None, refresh: dt.date = REFRESH) -> ParseResult:
     spec = SPECS[kind]
     landing = next(f for f in discover(path.parent, kind, SPECS) if f.path == path)
     read = read_file(path, spec)
     export_date, source = _export_date(landing, read.exported_at, refresh)
     ctx = ParseContext(
-        file_name=path.name, export_date=export_date, export_date_source=source, refresh_day=refresh,
-        key=KEY, registered_insats_ids=None if registered is None else frozenset(registered),
+        file_name=path.name,
+        export_date=export_date,
+        export_date_source=source,
+        refresh_day=refresh,
+        key=KEY,
+        registered_insats_ids=None if registered is None else frozenset(registered),
     )
     return parse_frame(read, spec, ctx)
 
@@ -68,10 +70,20 @@ SUS_HEADER = (
 
 def sus_row(**overrides: str) -> str:
     row = {
-        "forbund": "Förbund A", "insats_id": "X-1", "namn": "Team", "pnr": P1, "kon": "Kvinna",
-        "start": "2021-03-01", "slut": "2021-09-30", "avslut": "Utskrivning", "syss": "Arbete",
-        "fore": "Försörjningsstöd", "efter": "Ingen offentlig försörjning", "tid": "Upp till 3 år",
-        "utb": "Gymnasium", "rem": "Socialtjänsten",
+        "forbund": "Förbund A",
+        "insats_id": "X-1",
+        "namn": "Team",
+        "pnr": P1,
+        "kon": "Kvinna",
+        "start": "2021-03-01",
+        "slut": "2021-09-30",
+        "avslut": "Utskrivning",
+        "syss": "Arbete",
+        "fore": "Försörjningsstöd",
+        "efter": "Ingen offentlig försörjning",
+        "tid": "Upp till 3 år",
+        "utb": "Gymnasium",
+        "rem": "Socialtjänsten",
     }
     row.update(overrides)
     return ";".join(row.values()) + "\n"
@@ -95,7 +107,8 @@ def test_ledger_sample_decimal_comma_space_thousands_and_yearmonth():
 
 def test_numbers_with_nbsp_narrow_nbsp_unicode_minus_and_decimal_point(tmp_path):
     path = write(
-        tmp_path, "ledger_2019.csv",
+        tmp_path,
+        "ledger_2019.csv",
         "Period;Konto;Belopp;Projekt\n"
         "201901;5110;1\u00a0234,50;\n"
         "201902;5110;1\u202f000;\n"
@@ -126,7 +139,8 @@ def test_ekonomiskt_bistand_sample_types_pseudonyms_and_month(tmp_path):
 
 def test_alias_headers_inskrivningsdatum_and_upper_case(tmp_path):
     steg = write(
-        tmp_path, "stegmatning_2022-08-05.csv",
+        tmp_path,
+        "stegmatning_2022-08-05.csv",
         f"PERSONNR;Insats id;Inskrivningsdatum;Mätning;Stegnivå\n{P1};X-1;2022-01-31;start;Kom i jobb\n"
         f"{P2};X-1;20220115;Avslut;4\n",
     )
@@ -138,7 +152,8 @@ def test_alias_headers_inskrivningsdatum_and_upper_case(tmp_path):
     assert result.frame["mattillfalle"].to_list() == ["start", "Avslut"]  # file's text kept
 
     sus = write(
-        tmp_path, "sus_deltagare_2022-01-01.csv",
+        tmp_path,
+        "sus_deltagare_2022-01-01.csv",
         "Samordningsförbund;InsatsID;Personnummer;Inskrivningsdatum;FÖRSÖRJNING FÖRE\n"
         f"F;X-1;{P1};2021-05-01;A-kassa, Sjukpenning/Rehabpenning\n",
     )
@@ -165,7 +180,9 @@ def test_xlsx_sample_parses_with_sexes_and_birth_dates():
 
 
 def test_whitespace_only_rows_are_blank_rows(tmp_path):
-    path = write(tmp_path, "finansiering_2018.csv", "År;Förbund;Finansiär;Belopp\n2018;F;K;1\n  ; \t;;\n2018;F;L;2\n \n")
+    path = write(
+        tmp_path, "finansiering_2018.csv", "År;Förbund;Finansiär;Belopp\n2018;F;K;1\n  ; \t;;\n2018;F;L;2\n \n"
+    )
     result = parse(path, "finansiering")
     assert result.ok, messages(result)
     assert result.frame["_row_number"].to_list() == [2, 4]
@@ -174,7 +191,8 @@ def test_whitespace_only_rows_are_blank_rows(tmp_path):
 
 def test_defaults_excel_serial_dates_and_code_list(tmp_path):
     path = write(
-        tmp_path, "insatser_2022-08-01.csv",
+        tmp_path,
+        "insatser_2022-08-01.csv",
         "Förbund;Insats-ID;Startdatum;Slutdatum\nF;X-1;44562;\nF;X-2;2020-01-01;2022-01-01 00:00:00\n",
     )
     result = parse(path, "insatser")
@@ -194,21 +212,25 @@ def test_unknown_code_names_file_row_column_and_value(tmp_path):
     result = parse(path, "sus_deltagare")
     assert result.error_count == 1
     (msg,) = messages(result)
-    assert msg.startswith("sus_deltagare_2022-01-01.csv, rad 3, kolumn \"Kön\": okänd kod")
+    assert msg.startswith('sus_deltagare_2022-01-01.csv, rad 3, kolumn "Kön": okänd kod')
     assert '(värde: "Okänt")' in msg and "Kvinna, Man" in msg
 
 
 def test_bad_date_and_code_list_item(tmp_path):
     path = write(
-        tmp_path, "sus_deltagare_2022-01-01.csv",
+        tmp_path,
+        "sus_deltagare_2022-01-01.csv",
         SUS_HEADER + sus_row(start="2021-02-30") + sus_row(fore="A-kassa, Lön"),
     )
     result = parse(path, "sus_deltagare")
     assert messages(result) == [
-        'sus_deltagare_2022-01-01.csv, rad 2, kolumn "Startdatum": ogiltigt datum '
-        '(väntade ÅÅÅÅ-MM-DD, ÅÅÅÅMMDD eller ett Excel-datum) (värde: "2021-02-30")',
+        (
+            'sus_deltagare_2022-01-01.csv, rad 2, kolumn "Startdatum": ogiltigt datum '
+            '(väntade ÅÅÅÅ-MM-DD, ÅÅÅÅMMDD eller ett Excel-datum) (värde: "2021-02-30")'
+        ),
         'sus_deltagare_2022-01-01.csv, rad 3, kolumn "Försörjning före": okänd kod i listan '
-        "(kommaseparerad; kodlista forsorjning: " + ", ".join(SPECS["sus_deltagare"].column("forsorjning_fore").codes)
+        "(kommaseparerad; kodlista forsorjning: "
+        + ", ".join(SPECS["sus_deltagare"].column("forsorjning_fore").codes)
         + ') (värde: "A-kassa, Lön")',
     ]
 
@@ -217,9 +239,7 @@ def test_invalid_personnummer_message_never_contains_the_number(tmp_path):
     path = write(tmp_path, "sus_deltagare_2022-01-01.csv", SUS_HEADER + sus_row() + sus_row(pnr=BAD_PNR))
     result = parse(path, "sus_deltagare")
     (msg,) = messages(result)
-    assert msg == (
-        'sus_deltagare_2022-01-01.csv, rad 3, kolumn "Personnummer": ogiltigt personnummer (kontrollsiffra)'
-    )
+    assert msg == ('sus_deltagare_2022-01-01.csv, rad 3, kolumn "Personnummer": ogiltigt personnummer (kontrollsiffra)')
     for fragment in (BAD_PNR, BAD_PNR.replace("-", ""), BAD_PNR[2:], BAD_PNR[2:8], BAD_PNR[-4:]):
         assert fragment not in msg
 
@@ -249,14 +269,21 @@ def test_date_after_export_date_from_name_and_from_exekvering(tmp_path):
     )
     # Only a year in the name: the Exekvering stamp is the export date.
     stamped = write(
-        tmp_path, "procapita_narvaro_2021.csv",
+        tmp_path,
+        "procapita_narvaro_2021.csv",
         "Närvarorapport\nExekvering: 2021-05-31 23:00:00\nPersonnummer;Aktivitet;Datum;Planerade timmar;Närvarotimmar\n"
         f"{P1};Arbetsträning;2021-05-31;5;5\n{P1};Arbetsträning;2021-06-01;5;5\n",
     )
     (msg,) = messages(parse(stamped, "procapita_narvaro"))
-    assert msg.startswith('procapita_narvaro_2021.csv, rad 5, kolumn "Datum": datumet är efter filens exportdatum 2021-05-31')
+    assert msg.startswith(
+        'procapita_narvaro_2021.csv, rad 5, kolumn "Datum": datumet är efter filens exportdatum 2021-05-31'
+    )
     # Neither: the refresh day.
-    plain = write(tmp_path, "procapita_narvaro.csv", f"Personnummer;Aktivitet;Datum;Planerade timmar;Närvarotimmar\n{P1};A;2026-11-24;5;5\n")
+    plain = write(
+        tmp_path,
+        "procapita_narvaro.csv",
+        f"Personnummer;Aktivitet;Datum;Planerade timmar;Närvarotimmar\n{P1};A;2026-11-24;5;5\n",
+    )
     (msg,) = messages(parse(plain, "procapita_narvaro"))
     assert "2026-11-23 (uppdateringsdagen" in msg and "rad 2" in msg
 
@@ -272,7 +299,8 @@ def test_slutdatum_before_startdatum(tmp_path):
 
 def test_narvaro_overtime_beyond_planned_plus_two(tmp_path):
     path = write(
-        tmp_path, "procapita_narvaro_2021-12-31.csv",
+        tmp_path,
+        "procapita_narvaro_2021-12-31.csv",
         "Personnummer;Aktivitet;Datum;Planerade timmar;Närvarotimmar;Frånvaroorsak\n"
         f"{P1};Arbetsträning;2021-05-03;5,0;7,0;\n"
         f"{P1};Arbetsträning;2021-05-04;5,0;7,5;\n"
@@ -280,8 +308,10 @@ def test_narvaro_overtime_beyond_planned_plus_two(tmp_path):
     )
     result = parse(path, "procapita_narvaro")
     assert messages(result) == [
-        'procapita_narvaro_2021-12-31.csv, rad 3, kolumn "Närvarotimmar": Närvarotimmar är mer än '
-        'Planerade timmar + 2 (värde: "7,5 (Planerade timmar: 5,0)")'
+        (
+            'procapita_narvaro_2021-12-31.csv, rad 3, kolumn "Närvarotimmar": Närvarotimmar är mer än '
+            'Planerade timmar + 2 (värde: "7,5 (Planerade timmar: 5,0)")'
+        )
     ]
 
 
@@ -298,7 +328,8 @@ def test_unregistered_insats_id(tmp_path):
 
 def test_ledger_konto_range_pattern_and_yearmonth(tmp_path):
     path = write(
-        tmp_path, "ledger_2018.csv",
+        tmp_path,
+        "ledger_2018.csv",
         "Period;Konto;Belopp;Projekt\n201813;5110;1;\n201812;9100;1;\n201812;51x0;1;\n209901;5110;1;\n",
     )
     result = parse(path, "ledger")
@@ -313,7 +344,8 @@ def test_ledger_konto_range_pattern_and_yearmonth(tmp_path):
     assert "efter filens exportdatum" in msgs[3]
 
     bistand = write(
-        tmp_path, "procapita_ekonomiskt_bistand_2022-07.txt",
+        tmp_path,
+        "procapita_ekonomiskt_bistand_2022-07.txt",
         "Ar\tManad\tKommun\tPersonnr1\tSbel\n2021\t13\t198\t" + P1.replace("-", "") + "\t100\n",
     )
     msgs = messages(parse(bistand, "procapita_ekonomiskt_bistand"))
@@ -323,18 +355,25 @@ def test_ledger_konto_range_pattern_and_yearmonth(tmp_path):
 
 def test_steg_required_values_and_extra_fields(tmp_path):
     path = write(
-        tmp_path, "stegmatning_2022-08-05.csv",
+        tmp_path,
+        "stegmatning_2022-08-05.csv",
         f"Personnummer;Insats-ID;Startdatum;Mättillfälle;Steg\n{P1};X-1;2022-01-31;Start;Steg 9\n"
         f"{P1};;2022-01-31;Start;1\n{P1};X-1;2022-01-31;Start;1;överflödigt\n",
     )
     msgs = messages(parse(path, "stegmatning"))
-    assert msgs[0].startswith('stegmatning_2022-08-05.csv, rad 2, kolumn "Steg": ogiltigt steg (väntade 1–4 eller Introduktion')
+    assert msgs[0].startswith(
+        'stegmatning_2022-08-05.csv, rad 2, kolumn "Steg": ogiltigt steg (väntade 1–4 eller Introduktion'
+    )
     assert msgs[1] == 'stegmatning_2022-08-05.csv, rad 3, kolumn "Insats-ID": värde saknas (obligatorisk kolumn)'
     assert msgs[2].startswith("stegmatning_2022-08-05.csv, rad 4: raden har fler fält än rubrikraden")
 
 
 def test_duplicate_column_through_alias(tmp_path):
-    path = write(tmp_path, "stegmatning_2022-08-05.csv", "Personnummer;Insats-ID;Startdatum;Inskrivningsdatum;Mättillfälle;Steg\n")
+    path = write(
+        tmp_path,
+        "stegmatning_2022-08-05.csv",
+        "Personnummer;Insats-ID;Startdatum;Inskrivningsdatum;Mättillfälle;Steg\n",
+    )
     (msg,) = messages(parse(path, "stegmatning"))
     assert 'kolumnen Startdatum förekommer två gånger ("Startdatum" och "Inskrivningsdatum")' in msg
 
@@ -363,7 +402,8 @@ def test_insats_register_optional_registration_columns(tmp_path):
     """Budgeterat antal deltagare (here under its alias), Inriktning and Målgrupp are read when
     present; a register without them loads with nulls; a negative budgeted number is an error."""
     path = write(
-        tmp_path, "insatser_2026-01-01.csv",
+        tmp_path,
+        "insatser_2026-01-01.csv",
         "Förbund;Insats-ID;Startdatum;Budgeterade deltagare;Inriktning;Målgrupp\n"
         "F;X-1;2020-01-01;40;Samordningsteam;Unga vuxna\nF;X-2;2021-01-01;;;\n",
     )
@@ -374,11 +414,19 @@ def test_insats_register_optional_registration_columns(tmp_path):
     assert f["inriktning"].to_list() == ["Samordningsteam", None]
     assert f["malgrupp"].to_list() == ["Unga vuxna", None]
 
-    without = parse(write(tmp_path, "insatser_2026-02-01.csv", "Förbund;Insats-ID;Startdatum\nF;X-1;2020-01-01\n"), "insatser")
+    without = parse(
+        write(tmp_path, "insatser_2026-02-01.csv", "Förbund;Insats-ID;Startdatum\nF;X-1;2020-01-01\n"), "insatser"
+    )
     assert without.ok, messages(without)
     assert without.frame["budgeterat_antal_deltagare"].to_list() == [None]
     assert without.frame["malgrupp"].to_list() == [None]
 
-    negative = parse(write(tmp_path, "insatser_2026-03-01.csv",
-                           "Förbund;Insats-ID;Startdatum;Planerat antal deltagare\nF;X-1;2020-01-01;-5\n"), "insatser")
+    negative = parse(
+        write(
+            tmp_path,
+            "insatser_2026-03-01.csv",
+            "Förbund;Insats-ID;Startdatum;Planerat antal deltagare\nF;X-1;2020-01-01;-5\n",
+        ),
+        "insatser",
+    )
     assert negative.error_count == 1

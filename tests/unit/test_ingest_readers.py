@@ -79,12 +79,12 @@ def test_csv_preamble_blank_lines_quotes_and_total_row_keep_line_numbers(tmp_pat
         "Budgetrapport 2018\r\n"
         "Exekvering: 2019-01-15 08:30:00\r\n"
         "\r\n"
-        "År;Förbund;Insats-ID;Kostnadsslag;Belopp\r\n"          # line 4
-        "2018;Förbund A;X-1;Lokaler;1 000\r\n"                  # line 5
-        "\r\n"                                                  # line 6 (blank)
+        "År;Förbund;Insats-ID;Kostnadsslag;Belopp\r\n"  # line 4
+        "2018;Förbund A;X-1;Lokaler;1 000\r\n"  # line 5
+        "\r\n"  # line 6 (blank)
         '2018;"Förbund\r\nmed radbrytning";X-1;Lokaler;2 000\r\n'  # lines 7-8
-        "2018;Förbund A;X-2;Lokaler;3 000\r\n"                  # line 9
-        "Slutsumma;;;;6 000\r\n"                                # line 10
+        "2018;Förbund A;X-2;Lokaler;3 000\r\n"  # line 9
+        "Slutsumma;;;;6 000\r\n"  # line 10
         "\r\n"
     )
     path = tmp_path / "budget_2018.csv"
@@ -129,9 +129,7 @@ def test_utf8_file_with_non_ascii_only_late_in_the_file(tmp_path):
 
 def test_comma_separated_file_with_quoted_code_list(tmp_path):
     path = tmp_path / "insatser_2022.csv"
-    path.write_text(
-        'Förbund,Insats-ID,Startdatum,Målutfall\nF,X-1,2020-01-01,"arbete, studier"\n', encoding="utf-8"
-    )
+    path.write_text('Förbund,Insats-ID,Startdatum,Målutfall\nF,X-1,2020-01-01,"arbete, studier"\n', encoding="utf-8")
     result = read_file(path, SPECS["insatser"])
     assert result.delimiter == ","
     assert cells(result, 3) == ["arbete, studier"]

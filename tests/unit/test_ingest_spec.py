@@ -12,8 +12,16 @@ from pipelines.ingest.discovery import discover, file_date_from_name, kind_of, s
 from pipelines.ingest.spec import SpecError, load_code_lists, load_spec, load_specs, normalize_header
 
 KINDS = {
-    "sus_deltagare", "sus_anonyma", "insatser", "stegmatning", "procapita_ekonomiskt_bistand",
-    "procapita_aktiviteter", "procapita_narvaro", "budget", "finansiering", "ledger",
+    "sus_deltagare",
+    "sus_anonyma",
+    "insatser",
+    "stegmatning",
+    "procapita_ekonomiskt_bistand",
+    "procapita_aktiviteter",
+    "procapita_narvaro",
+    "budget",
+    "finansiering",
+    "ledger",
 }
 
 
@@ -22,12 +30,22 @@ def test_every_kind_has_a_spec_with_its_raw_layout():
     assert set(specs) == KINDS
     narvaro = specs["procapita_narvaro"]
     assert narvaro.raw_schema() == [
-        ("person_id", "VARCHAR"), ("fodelsedatum", "DATE"), ("kon_personnummer", "VARCHAR"),
-        ("aktivitet", "VARCHAR"), ("datum", "DATE"), ("planerade_timmar", "DOUBLE"),
-        ("narvarotimmar", "DOUBLE"), ("franvaroorsak", "VARCHAR"),
-        ("_row_number", "BIGINT"), ("_source_file", "VARCHAR"), ("_sha256", "VARCHAR"),
-        ("_loaded_at", "TIMESTAMP"), ("_file_date", "DATE"), ("_exported_at", "TIMESTAMP"),
-        ("_file_mtime", "TIMESTAMP"), ("_period_month", "DATE"),
+        ("person_id", "VARCHAR"),
+        ("fodelsedatum", "DATE"),
+        ("kon_personnummer", "VARCHAR"),
+        ("aktivitet", "VARCHAR"),
+        ("datum", "DATE"),
+        ("planerade_timmar", "DOUBLE"),
+        ("narvarotimmar", "DOUBLE"),
+        ("franvaroorsak", "VARCHAR"),
+        ("_row_number", "BIGINT"),
+        ("_source_file", "VARCHAR"),
+        ("_sha256", "VARCHAR"),
+        ("_loaded_at", "TIMESTAMP"),
+        ("_file_date", "DATE"),
+        ("_exported_at", "TIMESTAMP"),
+        ("_file_mtime", "TIMESTAMP"),
+        ("_period_month", "DATE"),
     ]
     # No raw table has a personnummer column.
     for spec in specs.values():
@@ -40,7 +58,10 @@ def test_code_lists_come_from_the_seed():
     kon = specs["sus_deltagare"].column("kon")
     assert kon.codes == ("Kvinna", "Man")
     assert specs["stegmatning"].column("steg").steps[:4] == (
-        ("introduktion", 1), ("kom igång", 2), ("kom i jobb", 3), ("egen försörjning", 4),
+        ("introduktion", 1),
+        ("kom igång", 2),
+        ("kom i jobb", 3),
+        ("egen försörjning", 4),
     )
     assert load_code_lists().lists["franvaroorsak"] == ("Sjuk", "Giltig", "Ogiltig")
 
@@ -49,9 +70,16 @@ def test_insats_id_columns_must_be_registered():
     specs = load_specs()
     flagged = {k: [c.name for c in s.columns if c.must_be_registered] for k, s in specs.items()}
     assert flagged == {
-        "sus_deltagare": ["insats_id"], "sus_anonyma": ["insats_id"], "stegmatning": ["insats_id"],
-        "procapita_aktiviteter": ["insats_id"], "budget": ["insats_id"], "ledger": ["projekt"],
-        "insatser": [], "procapita_ekonomiskt_bistand": [], "procapita_narvaro": [], "finansiering": [],
+        "sus_deltagare": ["insats_id"],
+        "sus_anonyma": ["insats_id"],
+        "stegmatning": ["insats_id"],
+        "procapita_aktiviteter": ["insats_id"],
+        "budget": ["insats_id"],
+        "ledger": ["projekt"],
+        "insatser": [],
+        "procapita_ekonomiskt_bistand": [],
+        "procapita_narvaro": [],
+        "finansiering": [],
     }
 
 
@@ -68,15 +96,13 @@ def test_header_normalisation_is_case_accent_and_punctuation_insensitive():
 def test_spec_errors_are_loud(tmp_path):
     bad = tmp_path / "budget.yml"
     bad.write_text(
-        "kind: budget\nreplace_by: []\ncolumns:\n"
-        "  - {name: ar, header: År, type: integer, requried: true}\n",
+        "kind: budget\nreplace_by: []\ncolumns:\n  - {name: ar, header: År, type: integer, requried: true}\n",
         encoding="utf-8",
     )
     with pytest.raises(SpecError, match="requried"):
         load_spec(bad)
     bad.write_text(
-        "kind: budget\nreplace_by: []\ncolumns:\n"
-        "  - {name: x, header: X, type: code, kodlista: finns_inte}\n",
+        "kind: budget\nreplace_by: []\ncolumns:\n  - {name: x, header: X, type: code, kodlista: finns_inte}\n",
         encoding="utf-8",
     )
     with pytest.raises(SpecError, match="finns_inte"):

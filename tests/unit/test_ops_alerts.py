@@ -24,7 +24,7 @@ class Receiver:
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
+            def do_POST(self):  # http.server's name for the POST handler
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append(
                     {"path": self.path, "content_type": self.headers["Content-Type"], "json": json.loads(body)}
@@ -60,7 +60,9 @@ def _lines(data_dir: Path) -> list[list[str]]:
 
 def test_an_alert_is_one_line_in_alerts_log_without_a_webhook(tmp_path, monkeypatch):
     monkeypatch.delenv("FINSAM_ALERT_WEBHOOK_URL", raising=False)
-    alert = Alert(job="refresh", run_id="r1", trigger="schedule", message="run failed", failures=("step a failed: x\ny",))
+    alert = Alert(
+        job="refresh", run_id="r1", trigger="schedule", message="run failed", failures=("step a failed: x\ny",)
+    )
     assert send_alert(alert, tmp_path)
     assert send_alert(alert, tmp_path)  # appends
     lines = _lines(tmp_path)
@@ -73,7 +75,13 @@ def test_an_alert_is_one_line_in_alerts_log_without_a_webhook(tmp_path, monkeypa
 
 def test_the_webhook_receives_json(tmp_path, receiver, monkeypatch):
     monkeypatch.setenv("FINSAM_ALERT_WEBHOOK_URL", receiver.url)
-    alert = Alert(job="refresh", run_id="0123456789", trigger="landing", message="run failed", failures=("step raw__budget failed: boom",))
+    alert = Alert(
+        job="refresh",
+        run_id="0123456789",
+        trigger="landing",
+        message="run failed",
+        failures=("step raw__budget failed: boom",),
+    )
     assert send_alert(alert, tmp_path)
     [post] = receiver.received
     assert post["path"] == SECRET_PATH and post["content_type"].startswith("application/json")
@@ -90,7 +98,9 @@ def test_a_failing_or_slow_webhook_is_logged_never_raised(tmp_path, status, dela
     slow = Receiver(status=status, delay=delay)
     try:
         started = time.monotonic()
-        delivered = send_alert(Alert(job="refresh", run_id="r", trigger="ui", message="m"), tmp_path, webhook_url=slow.url, timeout=0.5)
+        delivered = send_alert(
+            Alert(job="refresh", run_id="r", trigger="ui", message="m"), tmp_path, webhook_url=slow.url, timeout=0.5
+        )
         assert time.monotonic() - started < 2.5
     finally:
         slow.close()
@@ -105,7 +115,10 @@ def test_an_unreachable_webhook_is_logged_never_raised(tmp_path):
     closed = Receiver()
     url = closed.url
     closed.close()  # nobody listens on that port any more
-    assert send_alert(Alert(job="refresh", run_id="r", trigger="ui", message="m"), tmp_path, webhook_url=url, timeout=1) is False
+    assert (
+        send_alert(Alert(job="refresh", run_id="r", trigger="ui", message="m"), tmp_path, webhook_url=url, timeout=1)
+        is False
+    )
     assert _lines(tmp_path)[1][1] == "WEBHOOK_FAILED"
 
 
@@ -125,7 +138,9 @@ def broken() -> None:
 
 @dg.asset(retry_policy=warehouse_retry_policy(delay=0.01, max_retries=1))
 def locked() -> None:
-    raise OSError('IO Error: Could not set lock on file "/data/warehouse.duckdb": Conflicting lock is held in dbeaver (PID 42)')
+    raise OSError(
+        'IO Error: Could not set lock on file "/data/warehouse.duckdb": Conflicting lock is held in dbeaver (PID 42)'
+    )
 
 
 def _failed_run(instance: dg.DagsterInstance, asset: dg.AssetsDefinition, tags: dict[str, str]):
@@ -151,7 +166,9 @@ def test_the_failure_sensor_alerts_with_the_real_error(tmp_path, receiver, monke
     [line] = _lines(tmp_path)
     assert line[1:5] == ["FAILURE", "job=refresh", f"run={result.run_id}", "trigger=schedule"]
     assert "step broken failed: ValueError: the ledger has no rows for 2026" in line[5]
-    assert receiver.received[0]["json"]["failures"] == ["step broken failed: ValueError: the ledger has no rows for 2026"]
+    assert receiver.received[0]["json"]["failures"] == [
+        "step broken failed: ValueError: the ledger has no rows for 2026"
+    ]
 
 
 def test_retried_steps_report_the_error_not_exceeded_max_retries(tmp_path, monkeypatch):
@@ -162,8 +179,10 @@ def test_retried_steps_report_the_error_not_exceeded_max_retries(tmp_path, monke
         assert any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
         texts = run_failure_texts(instance, result.run_id, context.get_step_failure_events())
     assert texts == [
-        'step locked failed: OSError: IO Error: Could not set lock on file "/data/warehouse.duckdb": '
-        "Conflicting lock is held in dbeaver (PID 42)"
+        (
+            'step locked failed: OSError: IO Error: Could not set lock on file "/data/warehouse.duckdb": '
+            "Conflicting lock is held in dbeaver (PID 42)"
+        )
     ]
 
 
@@ -200,7 +219,9 @@ def test_a_failed_cli_refresh_alerts_through_the_same_function(tmp_path, receive
 
     monkeypatch.setenv("FINSAM_ALERT_WEBHOOK_URL", receiver.url)
     s = _settings(tmp_path, monkeypatch)
-    failed = run_module.RefreshOutcome(settings=s, success=False, published=False, run_id="cli-run-1", failures=["step x failed: boom"])
+    failed = run_module.RefreshOutcome(
+        settings=s, success=False, published=False, run_id="cli-run-1", failures=["step x failed: boom"]
+    )
     monkeypatch.setattr(run_module, "_run_refresh", lambda settings: failed)
     assert run_module.run_refresh(s) is failed
     [line] = _lines(tmp_path)

@@ -21,9 +21,15 @@ from pipelines.settings import Settings
 
 MANIFEST = {
     "nodes": {
-        "model.finsam.genomflode": {"relation_name": '"warehouse"."marts"."genomflode"', "config": {"materialized": "table"}},
+        "model.finsam.genomflode": {
+            "relation_name": '"warehouse"."marts"."genomflode"',
+            "config": {"materialized": "table"},
+        },
         "model.finsam.stg_x": {"relation_name": '"warehouse"."staging"."stg_x"', "config": {"materialized": "view"}},
-        "seed.finsam.kodlistor": {"relation_name": '"warehouse"."seeds"."kodlistor"', "config": {"materialized": "seed"}},
+        "seed.finsam.kodlistor": {
+            "relation_name": '"warehouse"."seeds"."kodlistor"',
+            "config": {"materialized": "seed"},
+        },
         "model.finsam.failed": {"relation_name": '"warehouse"."marts"."failed"', "config": {"materialized": "table"}},
     }
 }
@@ -68,7 +74,12 @@ def _key(output_name: str) -> dg.AssetKey:
 
 def test_dbt_events_pass_through_as_they_come_then_one_row_count_per_table(warehouse):
     check = dg.AssetCheckResult(asset_key=dg.AssetKey(["marts", "genomflode"]), check_name="unique", passed=True)
-    events = [_output("seed.finsam.kodlistor", "kodlistor"), _output("model.finsam.genomflode", "genomflode"), check, _output("model.finsam.stg_x", "stg_x")]
+    events = [
+        _output("seed.finsam.kodlistor", "kodlistor"),
+        _output("model.finsam.genomflode", "genomflode"),
+        check,
+        _output("model.finsam.stg_x", "stg_x"),
+    ]
     out = list(with_row_counts(FakeInvocation(events), warehouse, _key))
     assert out[:4] == events  # untouched, in dbt's order (no holding back: see pipelines/ops/dbt.py)
     observations = {e.asset_key: e.metadata["dagster/row_count"].value for e in out[4:]}
@@ -104,7 +115,10 @@ def test_old_run_target_dirs_are_pruned_young_and_newest_kept(tmp_path):
         "finsam_dbt_assets-ccccccc-0000003", "manifest.json", "run",
     ]  # fmt: skip
     # a dir younger than min_age is never removed, even beyond `keep`
-    assert prune_run_targets(tmp_path, keep=0, min_age_hours=6) and (tmp_path / "finsam_dbt_assets-aaaaaaa-0000001").exists()
+    assert (
+        prune_run_targets(tmp_path, keep=0, min_age_hours=6)
+        and (tmp_path / "finsam_dbt_assets-aaaaaaa-0000001").exists()
+    )
 
 
 def test_dbt_docs_are_current_only_when_complete_and_of_the_same_project(tmp_path):

@@ -136,7 +136,12 @@ def test_lock_timeout_from_the_environment(monkeypatch):
 
 
 def _started_run(instance: dg.DagsterInstance, trigger: str) -> DagsterRun:
-    run = DagsterRun(job_name="refresh", run_id=f"run-{trigger}-0001", status=DagsterRunStatus.STARTED, tags={"finsam/trigger": trigger})
+    run = DagsterRun(
+        job_name="refresh",
+        run_id=f"run-{trigger}-0001",
+        status=DagsterRunStatus.STARTED,
+        tags={"finsam/trigger": trigger},
+    )
     return instance.add_run(run)
 
 
@@ -195,7 +200,11 @@ def test_the_resource_holds_the_lock_for_the_run_and_fails_the_run_when_busy(tmp
             [_writes], resources={"refresh_lock": RefreshLockResource(timeout_seconds=0.5)}, raise_on_error=False
         )
         assert not busy.success
-        errors = [e for e in busy.all_events if e.event_specific_data is not None and getattr(e.event_specific_data, "error", None)]
+        errors = [
+            e
+            for e in busy.all_events
+            if e.event_specific_data is not None and getattr(e.event_specific_data, "error", None)
+        ]
         assert any("another refresh is running" in json.dumps(str(e.event_specific_data.error)) for e in errors)
     finally:
         holder.kill()

@@ -12,7 +12,9 @@ from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, is_transient, retry_only
 
 def test_the_policy_backs_off_exponentially():
     policy = WAREHOUSE_RETRY_POLICY
-    assert policy.max_retries == 4 and policy.backoff == dg.Backoff.EXPONENTIAL and policy.jitter == dg.Jitter.PLUS_MINUS
+    assert (
+        policy.max_retries == 4 and policy.backoff == dg.Backoff.EXPONENTIAL and policy.jitter == dg.Jitter.PLUS_MINUS
+    )
     bare = dg.RetryPolicy(max_retries=4, delay=policy.delay, backoff=policy.backoff)  # without the jitter
     assert [bare.calculate_delay(n) for n in (1, 2, 3, 4)] == [15, 45, 105, 225]
 
@@ -22,7 +24,11 @@ def test_a_real_duckdb_lock_conflict_is_transient(tmp_path):
     duckdb.connect(str(db)).close()
     # another process holds the file (a reader is enough to block a writer)
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); time.sleep(60)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); time.sleep(60)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -62,7 +68,9 @@ def flaky(context: dg.AssetExecutionContext) -> None:
     ATTEMPTS.append(context.retry_number)
     with retry_only_transient():
         if len(ATTEMPTS) < 3:
-            raise duckdb.IOException('IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held in duckdb (PID 7)')
+            raise duckdb.IOException(
+                'IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held in duckdb (PID 7)'
+            )
 
 
 @dg.asset(retry_policy=warehouse_retry_policy(delay=0.01))
@@ -92,7 +100,11 @@ def test_every_writing_step_has_the_policy_and_the_lock():
     from pipelines.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    writers = [k for k in graph.get_all_asset_keys() if k.path[0] in {"raw", "staging", "intermediate", "marts", "seeds", "publish", "docs"}]
+    writers = [
+        k
+        for k in graph.get_all_asset_keys()
+        if k.path[0] in {"raw", "staging", "intermediate", "marts", "seeds", "publish", "docs"}
+    ]
     assert len(writers) > 40
     for key in writers:
         assets_def = defs.resolve_assets_def(key)

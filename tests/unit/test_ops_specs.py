@@ -46,7 +46,15 @@ def test_raw_column_schema_follows_the_source_spec_and_never_names_personnummer(
     by_name = {c.name: c for c in schema.columns}
     assert "HMAC-SHA256 pseudonym" in by_name["person_id"].description and by_name["person_id"].type == "VARCHAR"
     assert "personnummer" not in names
-    assert names[-7:] == ["_row_number", "_source_file", "_sha256", "_loaded_at", "_file_date", "_exported_at", "_file_mtime"]
+    assert names[-7:] == [
+        "_row_number",
+        "_source_file",
+        "_sha256",
+        "_loaded_at",
+        "_file_date",
+        "_exported_at",
+        "_file_mtime",
+    ]
     assert all(c.description for c in schema.columns)
     assert schema == _schema(dg.AssetKey(["raw", "sus_deltagare"]))
 
@@ -63,7 +71,12 @@ def test_marts_and_the_published_file_go_stale_after_26_hours():
 
 @pytest.mark.parametrize(
     "name, kind",
-    [("nightly_refresh", "schedule"), ("landing_sensor", "sensor"), ("refresh_failure_alert", "sensor"), ("refresh_lock_watchdog", "sensor")],
+    [
+        ("nightly_refresh", "schedule"),
+        ("landing_sensor", "sensor"),
+        ("refresh_failure_alert", "sensor"),
+        ("refresh_lock_watchdog", "sensor"),
+    ],
 )
 def test_automation_is_registered_and_on_by_default(name, kind):
     if kind == "schedule":

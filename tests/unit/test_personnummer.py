@@ -119,8 +119,14 @@ def test_pseudonymise_column_hashes_each_distinct_value_once(monkeypatch):
 
     monkeypatch.setattr(pnr_mod, "parse_personnummer", counting)
     out = pseudonymise_column(
-        frame, "pnr", key=KEY, refresh_day=REFRESH,
-        pseudonym_as="pid", birth_date_as="born", sex_as="sex", error_as="err",
+        frame,
+        "pnr",
+        key=KEY,
+        refresh_day=REFRESH,
+        pseudonym_as="pid",
+        birth_date_as="born",
+        sex_as="sex",
+        error_as="err",
     )
     assert sorted(calls) == sorted({a, b, "811218-9876", "bad"})  # distinct, non-null only
     assert out.height == frame.height

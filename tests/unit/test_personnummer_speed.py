@@ -52,8 +52,16 @@ def _frame(values):
 
 def _pseudonymise(frame, memo=None):
     return pseudonymise_column(
-        frame, "pnr", key=KEY, refresh_day=REFRESH, pseudonym_as="pid", birth_date_as="born",
-        sex_as="sex", error_as="err", rank_as="rank", memo=memo,
+        frame,
+        "pnr",
+        key=KEY,
+        refresh_day=REFRESH,
+        pseudonym_as="pid",
+        birth_date_as="born",
+        sex_as="sex",
+        error_as="err",
+        rank_as="rank",
+        memo=memo,
     )
 
 

@@ -48,8 +48,11 @@ def test_code_lists_come_from_the_seed():
     """A code column's value set is exactly its kodlista in dbt_project/seeds/kodlistor.csv."""
     for kind, spec in load_specs().items():
         suite = load_suite_json(file_suite_name(kind))
-        in_set = {e["kwargs"]["column"]: e["kwargs"]["value_set"] for e in suite["expectations"]
-                  if e["type"] == "expect_column_values_to_be_in_set"}
+        in_set = {
+            e["kwargs"]["column"]: e["kwargs"]["value_set"]
+            for e in suite["expectations"]
+            if e["type"] == "expect_column_values_to_be_in_set"
+        }
         for col in spec.columns:
             if col.type == "code":
                 assert in_set[col.name] == list(col.codes), (kind, col.name)
@@ -103,7 +106,8 @@ def test_every_dbt_test_is_an_asset_check(defs):
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
     checked = {s.metadata["dagster_dbt/unique_id"] for s in finsam_dbt_assets.check_specs}
     model_tests = {
-        uid for uid, n in manifest["nodes"].items()
+        uid
+        for uid, n in manifest["nodes"].items()
         if n["resource_type"] == "test" and all(d.startswith("model.") for d in n["depends_on"]["nodes"])
     }
     assert model_tests <= checked, sorted(model_tests - checked)
@@ -112,13 +116,26 @@ def test_every_dbt_test_is_an_asset_check(defs):
 def test_summary_lines_name_the_failed_check_its_asset_and_sample_rows(tmp_path):
     summary = QualitySummary(
         checks=[
-            CheckLine("marts/genomflode", "overlappande_episoder", False, "ERROR", "1 offending rows",
-                      ({"person_id": "a" * 64, "insats_id": "I", "fil_1": "sus.csv"},)),
+            CheckLine(
+                "marts/genomflode",
+                "overlappande_episoder",
+                False,
+                "ERROR",
+                "1 offending rows",
+                ({"person_id": "a" * 64, "insats_id": "I", "fil_1": "sus.csv"},),
+            ),
             CheckLine("marts/ekonomi", "kostnad_utan_budget", False, "WARN", "2 offending rows"),
             CheckLine("marts/genomflode", "gx_suite", True, "ERROR", None),
         ],
-        files=[{"subject": "ledger.csv", "suite": "raw_ledger", "ok": True, "blocking": [],
-                "warnings": ["expect_column_values_to_be_between(belopp)"]}],
+        files=[
+            {
+                "subject": "ledger.csv",
+                "suite": "raw_ledger",
+                "ok": True,
+                "blocking": [],
+                "warnings": ["expect_column_values_to_be_between(belopp)"],
+            }
+        ],
         data_docs=tmp_path / "validation" / "docs" / "index.html",
     )
     text = "\n".join(summary.lines())

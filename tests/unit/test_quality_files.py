@@ -57,15 +57,21 @@ def _duplicate_first_row(frame: pl.DataFrame) -> pl.DataFrame:
 # kind -> (how to break the parsed frame, the expectation label that must catch it)
 BROKEN = {
     "insatser": (_duplicate_first_row, "expect_column_values_to_be_unique(insats_id)"),
-    "sus_deltagare": (_duplicate_first_row,
-                      "expect_compound_columns_to_be_unique(forbund, insats_id, person_id, startdatum)"),
+    "sus_deltagare": (
+        _duplicate_first_row,
+        "expect_compound_columns_to_be_unique(forbund, insats_id, person_id, startdatum)",
+    ),
     "sus_anonyma": (lambda f: _first_row(f, kvinnor=-1), "expect_column_values_to_be_between(kvinnor)"),
     "stegmatning": (lambda f: _first_row(f, steg=7), "expect_column_values_to_be_between(steg)"),
     "procapita_aktiviteter": (lambda f: _first_row(f, status="Okänd"), "expect_column_values_to_be_in_set(status)"),
-    "procapita_narvaro": (lambda f: _first_row(f, planerade_timmar=1.0, narvarotimmar=6.0),
-                          "expect_column_values_to_be_between(narvarotimmar_over_planerade_timmar)"),
-    "procapita_ekonomiskt_bistand": (lambda f: _first_row(f, person_id_1="198001011234"),
-                                     "expect_column_values_to_match_regex(person_id_1)"),
+    "procapita_narvaro": (
+        lambda f: _first_row(f, planerade_timmar=1.0, narvarotimmar=6.0),
+        "expect_column_values_to_be_between(narvarotimmar_over_planerade_timmar)",
+    ),
+    "procapita_ekonomiskt_bistand": (
+        lambda f: _first_row(f, person_id_1="198001011234"),
+        "expect_column_values_to_match_regex(person_id_1)",
+    ),
     "budget": (lambda f: _first_row(f, kostnadsslag="Resor"), "expect_column_values_to_be_in_set(kostnadsslag)"),
     "finansiering": (lambda f: _first_row(f, belopp=None), "expect_column_values_to_not_be_null(belopp)"),
     "ledger": (lambda f: _first_row(f, period=dt.date(2030, 1, 1)), "expect_column_values_to_be_between(period)"),
@@ -102,8 +108,9 @@ def test_every_kind_has_a_case():
 @pytest.mark.parametrize("kind", sorted(SAMPLE_OF_KIND))
 def test_clean_sample_passes_its_suite(kind, parsed, data_dir):
     f, result, export_date = parsed[kind]
-    outcome = validate_file_frame(result.frame, SPECS[kind], file_name=f.name, export_date=export_date,
-                                  validation_dir=data_dir / "validation")
+    outcome = validate_file_frame(
+        result.frame, SPECS[kind], file_name=f.name, export_date=export_date, validation_dir=data_dir / "validation"
+    )
     assert outcome.suite == f"raw_{kind}"
     assert outcome.ok, [(e.label, e.unexpected_count, e.error) for e in outcome.blocking]
     assert not [e for e in outcome.expectations if e.error], "an expectation raised instead of evaluating"
@@ -115,8 +122,9 @@ def test_broken_frame_fails_naming_the_expectation(kind, parsed, data_dir):
     f, result, export_date = parsed[kind]
     breaker, label = BROKEN[kind]
     broken = breaker(result.frame)
-    outcome = validate_file_frame(broken, SPECS[kind], file_name=f.name, export_date=export_date,
-                                  validation_dir=data_dir / "validation")
+    outcome = validate_file_frame(
+        broken, SPECS[kind], file_name=f.name, export_date=export_date, validation_dir=data_dir / "validation"
+    )
     assert not outcome.ok
     assert label in [e.label for e in outcome.blocking], [e.label for e in outcome.blocking]
     # Through the hook: a failed parse result naming the expectation and the offending row.
@@ -129,7 +137,7 @@ def test_broken_frame_fails_naming_the_expectation(kind, parsed, data_dir):
 
 
 def test_codes_are_compared_in_the_seeds_spelling(parsed):
-    f, result, _ = parsed["sus_deltagare"]
+    _f, result, _ = parsed["sus_deltagare"]
     shouty = _first_row(result.frame, avslutsanledning="UTSKRIVNING", forsorjning_fore="a-kassa,STUDIESTÖD/STUDIEMEDEL")
     frame = validation_frame(shouty, SPECS["sus_deltagare"])
     assert frame["avslutsanledning"][0] == "Utskrivning"

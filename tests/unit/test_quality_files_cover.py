@@ -137,7 +137,9 @@ def test_clean_sample_cover_run_passes_what_every_row_passes(kind, parsed, valid
     expectations = _suite(kind)["expectations"]
     cover = checked[_value_cover(checked, expectations)]
     assert _passes_on_every_row(checked, cover, expectations, {"export_date": export_date})
-    ours = validate_file_frame(frame, SPECS[kind], file_name=name, export_date=export_date, validation_dir=validation_dir)
+    ours = validate_file_frame(
+        frame, SPECS[kind], file_name=name, export_date=export_date, validation_dir=validation_dir
+    )
     reference = _every_row(frame, kind, name, export_date, validation_dir)
     assert ours.rows == reference.rows == frame.height
     assert [(e.label, e.success) for e in ours.expectations] == [(e.label, e.success) for e in reference.expectations]
@@ -153,8 +155,9 @@ def test_every_broken_expectation_is_caught_and_reported_as_gx_on_every_row(kind
         expectations = _suite(kind)["expectations"]
         cover = checked[_value_cover(checked, expectations)]
         assert not _passes_on_every_row(checked, cover, expectations, {"export_date": export_date}), label
-        ours = validate_file_frame(broken, SPECS[kind], file_name=name, export_date=export_date,
-                                   validation_dir=validation_dir)
+        ours = validate_file_frame(
+            broken, SPECS[kind], file_name=name, export_date=export_date, validation_dir=validation_dir
+        )
         reference = _every_row(broken, kind, name, export_date, validation_dir)
         assert not all(e.success for e in reference.expectations), f"{label}: the breaker broke nothing"
         assert _facts(ours) == _facts(reference), label
@@ -203,8 +206,12 @@ def test_a_late_duplicate_in_a_big_file_is_caught_on_every_row(validation_dir):
     export = dt.date(2026, 1, 1)
     clean = validate_file_frame(frame, spec, file_name="n.csv", export_date=export, validation_dir=validation_dir)
     assert clean.ok and clean.rows == 700
-    duplicated = pl.concat([frame, frame.slice(500, 1).with_columns(pl.lit(9_999, dtype=pl.Int64).alias("_row_number"))])
-    outcome = validate_file_frame(duplicated, spec, file_name="n.csv", export_date=export, validation_dir=validation_dir)
+    duplicated = pl.concat(
+        [frame, frame.slice(500, 1).with_columns(pl.lit(9_999, dtype=pl.Int64).alias("_row_number"))]
+    )
+    outcome = validate_file_frame(
+        duplicated, spec, file_name="n.csv", export_date=export, validation_dir=validation_dir
+    )
     assert [e.label for e in outcome.blocking] == ["expect_compound_columns_to_be_unique(person_id, aktivitet, datum)"]
     rows = sorted(r["_row_number"] for r in outcome.blocking[0].sample)
     assert rows == [502, 9_999] and outcome.blocking[0].unexpected_count == 2
@@ -224,10 +231,20 @@ def test_unknown_expectations_and_arguments_mean_gx_on_every_row():
 def test_nan_and_missing_parameters_are_doubts():
     frame = _attendance(20)
     checked = validation_frame(frame, SPECS["procapita_narvaro"]).with_columns(
-        pl.when(pl.int_range(pl.len()) == 3).then(float("nan")).otherwise(pl.col("planerade_timmar")).alias("planerade_timmar")
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(float("nan"))
+        .otherwise(pl.col("planerade_timmar"))
+        .alias("planerade_timmar")
     )
-    between = [{"type": "expect_column_values_to_be_between", "kwargs": {"column": "planerade_timmar", "max_value": 24}}]
-    future = [{"type": "expect_column_values_to_be_between", "kwargs": {"column": "datum", "max_value": {"$PARAMETER": "export_date"}}}]
+    between = [
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "planerade_timmar", "max_value": 24}}
+    ]
+    future = [
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "datum", "max_value": {"$PARAMETER": "export_date"}},
+        }
+    ]
     cover = checked[_value_cover(checked, between + future)]
     assert not _passes_on_every_row(checked, cover, between, {})
     assert not _passes_on_every_row(checked, cover, future, {})

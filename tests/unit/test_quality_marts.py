@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
 
-import dagster as dg
 from pipelines.quality.checks import GX_CHECK_NAME, mart_suites, suite_check_result, validate_mart
 from pipelines.settings import DBT_PROJECT_DIR
 
@@ -23,16 +23,34 @@ MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts"
 INSATSER = [("F1", "I1"), ("F2", "I2")]
 PERIODS = [("manad", "2024-01", "2024-01-01", "2024-01-31"), ("ar", "2024", "2024-01-01", "2024-12-31")]
 KEY_VALUES = {
-    "kon": "Kvinna", "dimension": "aldersgrupp", "kategori": "15 - 29", "forsorjningskalla": "A-kassa",
-    "kostnadsslag": "Egen personal", "aktivitet": "Arbetsträning", "finansiar": "Region X", "part": "region",
+    "kon": "Kvinna",
+    "dimension": "aldersgrupp",
+    "kategori": "15 - 29",
+    "forsorjningskalla": "A-kassa",
+    "kostnadsslag": "Egen personal",
+    "aktivitet": "Arbetsträning",
+    "finansiar": "Region X",
+    "part": "region",
 }
 # key values of the transition and comparison marts
 KEY_VALUES |= {
-    "steg_start": 1, "steg_slut": 2, "forsorjning_fore": "A-kassa",
-    "forsorjning_efter": "Försörjningsstöd", "matt": "andel_i_mal", "rang": 1,
+    "steg_start": 1,
+    "steg_slut": 2,
+    "forsorjning_fore": "A-kassa",
+    "forsorjning_efter": "Försörjningsstöd",
+    "matt": "andel_i_mal",
+    "rang": 1,
 }
 YEARLY_MARTS = ("uppfoljning_finsam", "jamforelse")  # only `ar` (and halvar) rows
-SHARES = {"andel_i_mal", "andel_steg_upp", "belaggningsgrad", "fullfoljandegrad", "narvarograd", "andel", "forbrukningsgrad"}
+SHARES = {
+    "andel_i_mal",
+    "andel_steg_upp",
+    "belaggningsgrad",
+    "fullfoljandegrad",
+    "narvarograd",
+    "andel",
+    "forbrukningsgrad",
+}
 
 
 def _contract(mart: str) -> list[tuple[str, str]]:
@@ -43,10 +61,23 @@ def _contract(mart: str) -> list[tuple[str, str]]:
 def _value(column: str, dtype: str, forbund: str, insats: str, period: tuple) -> object:
     typ, pid, start, slut = period
     fixed = {
-        "forbund": forbund, "insats_id": insats, "period_typ": typ, "period_id": pid,
-        "period_start": start, "period_slut": slut, "period_slut_as_of": slut, "as_of": "2024-12-31",
-        "startdatum": "2020-01-01", "slutdatum": None, "ar": 2024, "provotid_dagar": 90, "arsplatser": 10.0,
-        "insatsnamn": insats, "malutfall": ["arbete"], "is_complete": True, "dagar_i_period": 31,
+        "forbund": forbund,
+        "insats_id": insats,
+        "period_typ": typ,
+        "period_id": pid,
+        "period_start": start,
+        "period_slut": slut,
+        "period_slut_as_of": slut,
+        "as_of": "2024-12-31",
+        "startdatum": "2020-01-01",
+        "slutdatum": None,
+        "ar": 2024,
+        "provotid_dagar": 90,
+        "arsplatser": 10.0,
+        "insatsnamn": insats,
+        "malutfall": ["arbete"],
+        "is_complete": True,
+        "dagar_i_period": 31,
         **KEY_VALUES,
     }
     if column in fixed:
@@ -77,9 +108,7 @@ def build_warehouse(path: Path) -> None:
                 rows = [tuple(_value(c, t, "", "", p) for c, t in cols) for p in PERIODS]
             elif mart == "dim_kategori":  # one category, no förbund or period
                 rows = [tuple(_value(c, t, "", "", PERIODS[0]) for c, t in cols)]
-            elif mart == "finansiering":  # per förbund and year, no insats
-                rows = [tuple(_value(c, t, f, i, PERIODS[1]) for c, t in cols) for f, i in INSATSER]
-            elif mart in YEARLY_MARTS:
+            elif mart == "finansiering" or mart in YEARLY_MARTS:  # per förbund and year, no insats
                 rows = [tuple(_value(c, t, f, i, PERIODS[1]) for c, t in cols) for f, i in INSATSER]
             else:
                 rows = [tuple(_value(c, t, f, i, p) for c, t in cols) for f, i in INSATSER for p in PERIODS]
@@ -88,40 +117,74 @@ def build_warehouse(path: Path) -> None:
 
 # suite -> (SQL that breaks the clean warehouse, the expectation label that must catch it)
 BROKEN = {
-    "marts_genomflode": ("update marts.genomflode set nyinskrivna = 3 where insats_id = 'I1' and period_id = '2024'",
-                         "expect_column_values_to_be_between(flodesidentitet_avvikelse)"),
-    "marts_resultat": ("update marts.resultat set till_arbete = 1 where insats_id = 'I2'",
-                       "expect_column_values_to_be_between(till_summa_avvikelse)"),
-    "marts_forsorjning": ("update marts.forsorjning set forandring = 4 where insats_id = 'I1'",
-                          "expect_column_values_to_be_between(forandring_avvikelse)"),
-    "marts_fordelning": ("update marts.fordelning set antal = -1 where insats_id = 'I1'",
-                         "expect_column_values_to_be_between(antal)"),
-    "marts_datakvalitet": ("delete from marts.datakvalitet where insats_id = 'I2' and period_id = '2024-01'",
-                           "expect_column_values_to_be_in_set(rad_saknas)"),
-    "marts_ekonomi": ("update marts.ekonomi set aterstar = 100 where insats_id = 'I1'",
-                      "expect_column_values_to_be_between(aterstar_avvikelse)"),
-    "marts_enhetskostnad": ("insert into marts.enhetskostnad select * from marts.enhetskostnad where insats_id = 'I1'",
-                            "expect_compound_columns_to_be_unique(forbund, insats_id, period_typ, period_id)"),
-    "marts_samhallsekonomi": ("update marts.samhallsekonomi set besparing_per_manad = 10 where insats_id = 'I2'",
-                              "expect_column_values_to_be_between(besparing_avvikelse)"),
-    "marts_aktivitet": ("update marts.aktivitet set fullfoljandegrad = 1.5 where insats_id = 'I2'",
-                        "expect_column_values_to_be_between(fullfoljandegrad)"),
-    "marts_finansiering": ("update marts.finansiering set andel = 1.2 where forbund = 'F1'",
-                           "expect_column_values_to_be_between(andel)"),
-    "marts_dim_insats": ("update marts.dim_insats set insats_id = 'I1'",
-                         "expect_column_values_to_be_unique(insats_id)"),
-    "marts_dim_kategori": ("update marts.dim_kategori set sortering = null",
-                           "expect_column_values_to_not_be_null(sortering)"),
-    "marts_dim_period": ("update marts.dim_period set period_slut = date '2023-12-31' where period_id = '2024-01'",
-                         "expect_column_pair_values_a_to_be_greater_than_b(period_slut, period_start)"),
-    "marts_stegforflyttning": ("update marts.stegforflyttning set steg_slut = 5 where insats_id = 'I1'",
-                               "expect_column_values_to_be_between(steg_slut)"),
-    "marts_forsorjning_overgang": ("update marts.forsorjning_overgang set antal = -1 where insats_id = 'I2'",
-                                   "expect_column_values_to_be_between(antal)"),
-    "marts_uppfoljning_finsam": ("update marts.uppfoljning_finsam set deltagare_totalt = 3 where insats_id = 'I1'",
-                                 "expect_column_values_to_be_between(deltagare_avvikelse)"),
-    "marts_jamforelse": ("update marts.jamforelse set rang = 0 where forbund = 'F2'",
-                         "expect_column_values_to_be_between(rang)"),
+    "marts_genomflode": (
+        "update marts.genomflode set nyinskrivna = 3 where insats_id = 'I1' and period_id = '2024'",
+        "expect_column_values_to_be_between(flodesidentitet_avvikelse)",
+    ),
+    "marts_resultat": (
+        "update marts.resultat set till_arbete = 1 where insats_id = 'I2'",
+        "expect_column_values_to_be_between(till_summa_avvikelse)",
+    ),
+    "marts_forsorjning": (
+        "update marts.forsorjning set forandring = 4 where insats_id = 'I1'",
+        "expect_column_values_to_be_between(forandring_avvikelse)",
+    ),
+    "marts_fordelning": (
+        "update marts.fordelning set antal = -1 where insats_id = 'I1'",
+        "expect_column_values_to_be_between(antal)",
+    ),
+    "marts_datakvalitet": (
+        "delete from marts.datakvalitet where insats_id = 'I2' and period_id = '2024-01'",
+        "expect_column_values_to_be_in_set(rad_saknas)",
+    ),
+    "marts_ekonomi": (
+        "update marts.ekonomi set aterstar = 100 where insats_id = 'I1'",
+        "expect_column_values_to_be_between(aterstar_avvikelse)",
+    ),
+    "marts_enhetskostnad": (
+        "insert into marts.enhetskostnad select * from marts.enhetskostnad where insats_id = 'I1'",
+        "expect_compound_columns_to_be_unique(forbund, insats_id, period_typ, period_id)",
+    ),
+    "marts_samhallsekonomi": (
+        "update marts.samhallsekonomi set besparing_per_manad = 10 where insats_id = 'I2'",
+        "expect_column_values_to_be_between(besparing_avvikelse)",
+    ),
+    "marts_aktivitet": (
+        "update marts.aktivitet set fullfoljandegrad = 1.5 where insats_id = 'I2'",
+        "expect_column_values_to_be_between(fullfoljandegrad)",
+    ),
+    "marts_finansiering": (
+        "update marts.finansiering set andel = 1.2 where forbund = 'F1'",
+        "expect_column_values_to_be_between(andel)",
+    ),
+    "marts_dim_insats": (
+        "update marts.dim_insats set insats_id = 'I1'",
+        "expect_column_values_to_be_unique(insats_id)",
+    ),
+    "marts_dim_kategori": (
+        "update marts.dim_kategori set sortering = null",
+        "expect_column_values_to_not_be_null(sortering)",
+    ),
+    "marts_dim_period": (
+        "update marts.dim_period set period_slut = date '2023-12-31' where period_id = '2024-01'",
+        "expect_column_pair_values_a_to_be_greater_than_b(period_slut, period_start)",
+    ),
+    "marts_stegforflyttning": (
+        "update marts.stegforflyttning set steg_slut = 5 where insats_id = 'I1'",
+        "expect_column_values_to_be_between(steg_slut)",
+    ),
+    "marts_forsorjning_overgang": (
+        "update marts.forsorjning_overgang set antal = -1 where insats_id = 'I2'",
+        "expect_column_values_to_be_between(antal)",
+    ),
+    "marts_uppfoljning_finsam": (
+        "update marts.uppfoljning_finsam set deltagare_totalt = 3 where insats_id = 'I1'",
+        "expect_column_values_to_be_between(deltagare_avvikelse)",
+    ),
+    "marts_jamforelse": (
+        "update marts.jamforelse set rang = 0 where forbund = 'F2'",
+        "expect_column_values_to_be_between(rang)",
+    ),
 }
 SUITES = {ms.suite: ms for ms in mart_suites()}
 
@@ -151,7 +214,9 @@ def test_every_mart_suite_has_a_case_and_guards_a_contracted_mart():
 def test_clean_mart_passes(suite, clean, tmp_path):
     with duckdb.connect(str(clean), read_only=True) as con:
         outcome = validate_mart(con, SUITES[suite], tmp_path / "validation", "test")
-    assert not outcome.blocking and not outcome.warnings, [(e.label, e.unexpected_count, e.error) for e in outcome.expectations if not e.success]
+    assert not outcome.blocking and not outcome.warnings, [
+        (e.label, e.unexpected_count, e.error) for e in outcome.expectations if not e.success
+    ]
     assert outcome.rows > 0
 
 
@@ -169,7 +234,9 @@ def test_broken_mart_fails_naming_the_expectation(suite, warehouse, tmp_path):
     result = suite_check_result(outcome, SUITES[suite].asset_key, None)
     assert result.passed is False and result.severity == dg.AssetCheckSeverity.ERROR
     assert result.check_name == GX_CHECK_NAME
-    assert label in result.metadata["failed_blocking"].value[0]["expectation"] or label in str(result.metadata["failed_blocking"].value)
+    assert label in result.metadata["failed_blocking"].value[0]["expectation"] or label in str(
+        result.metadata["failed_blocking"].value
+    )
     assert "sample" in result.metadata
 
 
@@ -180,7 +247,9 @@ def test_missing_rows_are_named_by_their_key(warehouse, tmp_path):
         outcome = validate_mart(con, SUITES["marts_genomflode"], tmp_path / "validation", "test")
     [missing] = [e for e in outcome.blocking if e.label == "expect_column_values_to_be_in_set(rad_saknas)"]
     assert missing.unexpected_count == 1
-    assert {"forbund": "F2", "insats_id": "I2", "period_typ": "ar", "period_id": "2024"}.items() <= missing.sample[0].items()
+    assert {"forbund": "F2", "insats_id": "I2", "period_typ": "ar", "period_id": "2024"}.items() <= missing.sample[
+        0
+    ].items()
 
 
 def test_a_warning_does_not_block(warehouse, tmp_path):
@@ -188,7 +257,9 @@ def test_a_warning_does_not_block(warehouse, tmp_path):
         con.execute("update marts.ekonomi set forbrukningsgrad = 3 where insats_id = 'I1'")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         outcome = validate_mart(con, SUITES["marts_ekonomi"], tmp_path / "validation", "test")
-    assert outcome.ok and [e.label for e in outcome.warnings] == ["expect_column_values_to_be_between(forbrukningsgrad)"]
+    assert outcome.ok and [e.label for e in outcome.warnings] == [
+        "expect_column_values_to_be_between(forbrukningsgrad)"
+    ]
     result = suite_check_result(outcome, SUITES["marts_ekonomi"].asset_key, None)
     assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
 
@@ -212,7 +283,9 @@ def test_a_large_mart_is_validated_per_forbund_and_adds_up(warehouse, tmp_path, 
     import pipelines.quality.checks as checks
 
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("insert into marts.fordelning select * from marts.fordelning where forbund = 'F1' and period_typ = 'ar'")
+        con.execute(
+            "insert into marts.fordelning select * from marts.fordelning where forbund = 'F1' and period_typ = 'ar'"
+        )
         con.execute("update marts.fordelning set antal = -1 where forbund = 'F2'")
     suite = SUITES["marts_fordelning"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -227,10 +300,17 @@ def test_a_large_mart_is_validated_per_forbund_and_adds_up(warehouse, tmp_path, 
     def failures(outcome):
         return {e.label: (e.unexpected_count, e.element_count) for e in outcome.blocking}
 
-    assert failures(sliced) == failures(whole) == {
-        "expect_compound_columns_to_be_unique(forbund, insats_id, period_typ, period_id, dimension, kategori, kon)": (2, 5),
-        "expect_column_values_to_be_between(antal)": (2, 5),
-    }
+    assert (
+        failures(sliced)
+        == failures(whole)
+        == {
+            "expect_compound_columns_to_be_unique(forbund, insats_id, period_typ, period_id, dimension, kategori, kon)": (
+                2,
+                5,
+            ),
+            "expect_column_values_to_be_between(antal)": (2, 5),
+        }
+    )
     assert sliced.rows == whole.rows == 5
     [unique] = [e for e in sliced.blocking if e.expectation == "expect_compound_columns_to_be_unique"]
     assert {row["forbund"] for row in unique.sample} == {"F1"}

@@ -55,15 +55,25 @@ def episodes(con, *rows):
 
 def test_every_rule_guards_a_mart_and_says_why():
     assert set(RULES) == {
-        "overlappande_episoder", "deltagande_utan_registrerad_insats", "stegmatning_utan_registrerad_insats",
-        "aktivitet_utan_registrerad_insats", "ekonomi_utan_registrerad_insats", "stegmatning_utan_episod",
-        "kostnad_utan_budget", "inskrivna_over_dubbla_arsplatser",
+        "overlappande_episoder",
+        "deltagande_utan_registrerad_insats",
+        "stegmatning_utan_registrerad_insats",
+        "aktivitet_utan_registrerad_insats",
+        "ekonomi_utan_registrerad_insats",
+        "stegmatning_utan_episod",
+        "kostnad_utan_budget",
+        "inskrivna_over_dubbla_arsplatser",
     }
     for r in RULES.values():
         assert r.asset_key.path[0] == "marts" and r.why and r.reads
     blocking = {n for n, r in RULES.items() if r.blocking}
-    assert blocking == {"overlappande_episoder", "deltagande_utan_registrerad_insats", "stegmatning_utan_registrerad_insats",
-                        "aktivitet_utan_registrerad_insats", "ekonomi_utan_registrerad_insats"}
+    assert blocking == {
+        "overlappande_episoder",
+        "deltagande_utan_registrerad_insats",
+        "stegmatning_utan_registrerad_insats",
+        "aktivitet_utan_registrerad_insats",
+        "ekonomi_utan_registrerad_insats",
+    }
 
 
 def test_overlapping_episodes_are_found_and_named(con):
@@ -87,8 +97,13 @@ def test_overlapping_episodes_are_found_and_named(con):
 
 
 def test_a_start_on_the_day_another_ends_is_an_overlap_and_open_episodes_overlap(con):
-    episodes(con, (P1, D(2022, 1, 1), D(2022, 3, 31)), (P1, D(2022, 3, 31), None), (P2, D(2022, 1, 1), None),
-             (P2, D(2023, 1, 1), None))
+    episodes(
+        con,
+        (P1, D(2022, 1, 1), D(2022, 3, 31)),
+        (P1, D(2022, 3, 31), None),
+        (P2, D(2022, 1, 1), None),
+        (P2, D(2023, 1, 1), None),
+    )
     assert run_rule(con, RULES["overlappande_episoder"]).count == 2
 
 
@@ -99,8 +114,16 @@ def test_no_overlap_passes(con):
 
 
 def test_step_measurement_and_activity_naming_no_registered_insats(con):
-    con.execute("insert into staging.stg_forbund__stegmatning values (?, 'I', date '2022-01-01', 'Start', 's.csv'), (?, 'X', date '2022-01-01', 'Start', 's.csv')", [P1, P2])
-    con.execute("insert into staging.stg_procapita__aktiviteter values (?, 'Arbetsträning', null, date '2022-01-01', 'a.csv'), (?, 'Arbetsträning', 'Y', date '2022-01-01', 'a.csv')", [P1, P2])
+    con.execute(
+        "insert into staging.stg_forbund__stegmatning values "
+        "(?, 'I', date '2022-01-01', 'Start', 's.csv'), (?, 'X', date '2022-01-01', 'Start', 's.csv')",
+        [P1, P2],
+    )
+    con.execute(
+        "insert into staging.stg_procapita__aktiviteter values "
+        "(?, 'Arbetsträning', null, date '2022-01-01', 'a.csv'), (?, 'Arbetsträning', 'Y', date '2022-01-01', 'a.csv')",
+        [P1, P2],
+    )
     steg = run_rule(con, RULES["stegmatning_utan_registrerad_insats"])
     akt = run_rule(con, RULES["aktivitet_utan_registrerad_insats"])
     assert (steg.count, steg.sample[0]["insats_id"], steg.sample[0]["person_id"], steg.files) == (1, "X", P2, ["s.csv"])
@@ -109,22 +132,45 @@ def test_step_measurement_and_activity_naming_no_registered_insats(con):
 
 def test_episode_of_an_insats_its_forbund_no_longer_registers(con):
     episodes(con, (P1, D(2022, 1, 1), None))
-    con.execute("insert into staging.stg_sus__deltagare values ('e9', 'G', 'I', ?, date '1980-01-01', date '2022-02-01', null, 'sus_deltagare_g.csv', 7)", [P2])
+    con.execute(
+        "insert into staging.stg_sus__deltagare values ('e9', 'G', 'I', ?, date '1980-01-01', date '2022-02-01', null, 'sus_deltagare_g.csv', 7)",
+        [P2],
+    )
     o = run_rule(con, RULES["deltagande_utan_registrerad_insats"])
     # I is registered by F only, so G's episode of I is the one without an insats
-    assert (o.count, o.sample[0]["forbund"], o.sample[0]["person_id"], o.sample[0]["rad"], o.files) == (1, "G", P2, 7, ["sus_deltagare_g.csv"])
+    assert (o.count, o.sample[0]["forbund"], o.sample[0]["person_id"], o.sample[0]["rad"], o.files) == (
+        1,
+        "G",
+        P2,
+        7,
+        ["sus_deltagare_g.csv"],
+    )
     assert rule_check_result(o).severity == dg.AssetCheckSeverity.ERROR
-    con.execute("insert into staging.stg_sus__anonyma values (2022, 'F', 'I', 1, 0, 'a.csv'), (2022, 'F', 'X', 0, 2, 'a.csv')")
+    con.execute(
+        "insert into staging.stg_sus__anonyma values (2022, 'F', 'I', 1, 0, 'a.csv'), (2022, 'F', 'X', 0, 2, 'a.csv')"
+    )
     o = run_rule(con, RULES["deltagande_utan_registrerad_insats"])
-    assert [(r["kalla"], r["forbund"], r["insats_id"]) for r in o.sample] == [("sus_anonyma", "F", "X"), ("sus_deltagare", "G", "I")]
+    assert [(r["kalla"], r["forbund"], r["insats_id"]) for r in o.sample] == [
+        ("sus_anonyma", "F", "X"),
+        ("sus_deltagare", "G", "I"),
+    ]
 
 
 def test_step_measurement_naming_no_episode_warns(con):
     episodes(con, (P1, D(2022, 1, 1), None))
-    con.execute("insert into staging.stg_forbund__stegmatning values (?, 'I', date '2022-01-01', 'Start', 's.csv'), (?, 'I', date '2022-01-02', 'Avslut', 't.csv')", [P1, P1])
+    con.execute(
+        "insert into staging.stg_forbund__stegmatning values "
+        "(?, 'I', date '2022-01-01', 'Start', 's.csv'), (?, 'I', date '2022-01-02', 'Avslut', 't.csv')",
+        [P1, P1],
+    )
     o = run_rule(con, RULES["stegmatning_utan_episod"])
     # the second row's start date is a day off: it names no episode
-    assert (o.count, o.sample[0]["startdatum"], o.sample[0]["mattillfalle"], o.files) == (1, D(2022, 1, 2), "Avslut", ["t.csv"])
+    assert (o.count, o.sample[0]["startdatum"], o.sample[0]["mattillfalle"], o.files) == (
+        1,
+        D(2022, 1, 2),
+        "Avslut",
+        ["t.csv"],
+    )
     result = rule_check_result(o)
     assert result.passed is False and result.severity == dg.AssetCheckSeverity.WARN
 
@@ -137,7 +183,10 @@ def test_budget_and_cost_on_an_unregistered_insats(con):
             (null, 'Q', 2023, true, 3, 'l.csv');
     """)
     o = run_rule(con, RULES["ekonomi_utan_registrerad_insats"])
-    assert [(r["kalla"], r["insats_id"], r["ar"], r["fil"]) for r in o.sample] == [("budget", "Z", 2022, "b.csv"), ("ledger", "Q", 2023, "l.csv")]
+    assert [(r["kalla"], r["insats_id"], r["ar"], r["fil"]) for r in o.sample] == [
+        ("budget", "Z", 2022, "b.csv"),
+        ("ledger", "Q", 2023, "l.csv"),
+    ]
     assert o.files == ["b.csv", "l.csv"] and rule_check_result(o).passed is False
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from xml.etree import ElementTree
+import itertools
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -13,33 +13,38 @@ from pipelines.report.format import NBSP, Suppressor
 S = Suppressor(3)
 
 
-def parse(svg: str) -> ElementTree.Element:
+def parse(svg: str) -> ET.Element:
     """The chart as XML (it must be well-formed to be inlined into HTML)."""
-    return ElementTree.fromstring(svg)
+    return ET.fromstring(svg)
 
 
-def bars(root: ElementTree.Element) -> list[dict]:
+def bars(root: ET.Element) -> list[dict]:
     """The plot's bars (rects inside the plot group), with float geometry."""
     plot = root.find("g")
-    return [{k: (float(v) if k in ("x", "y", "width", "height") else v) for k, v in r.attrib.items()} for r in plot.iter("rect")]
+    return [
+        {k: (float(v) if k in ("x", "y", "width", "height") else v) for k, v in r.attrib.items()}
+        for r in plot.iter("rect")
+    ]
 
 
-def texts(root: ElementTree.Element, ticks: bool = True) -> list[str]:
+def texts(root: ET.Element, ticks: bool = True) -> list[str]:
     return [t.text or "" for t in root.iter("text") if ticks or t.get("class") != "tick"]
 
 
-def tick_texts(root: ElementTree.Element) -> list[str]:
+def tick_texts(root: ET.Element) -> list[str]:
     return [t.text or "" for t in root.iter("text") if t.get("class") == "tick"]
 
 
-def text_x(root: ElementTree.Element, label: str) -> float:
+def text_x(root: ET.Element, label: str) -> float:
     """x of the one bar label or category label reading `label` (axis ticks excluded)."""
     [t] = [t for t in root.iter("text") if t.text == label and t.get("class") != "tick"]
     return float(t.get("x"))
 
 
 def test_horizontal_bar_lengths_are_proportional_to_values_and_labels_sit_at_the_bar_end():
-    svg = bar_chart(["Arbete", "Studier", "Övrigt"], [Series("2022", [S.count(40), S.count(10), S.count(25)])], title="Utfall")
+    svg = bar_chart(
+        ["Arbete", "Studier", "Övrigt"], [Series("2022", [S.count(40), S.count(10), S.count(25)])], title="Utfall"
+    )
     root = parse(svg)
     got = bars(root)
     assert [b["fill"] for b in got] == [COLOURS[0]] * 3
@@ -84,7 +89,11 @@ def test_grouped_series_share_a_category_band_and_get_a_legend():
 
 
 def test_vertical_bars_grow_up_from_the_axis_with_labels_above():
-    root = parse(bar_chart(["jan", "feb"], [Series("Nya", [S.count(40), S.count(20)])], title="Månad", horizontal=False, width=300))
+    root = parse(
+        bar_chart(
+            ["jan", "feb"], [Series("Nya", [S.count(40), S.count(20)])], title="Månad", horizontal=False, width=300
+        )
+    )
     b1, b2 = bars(root)
     assert b1["height"] / b2["height"] == pytest.approx(2, rel=1e-3)
     assert b1["height"] == pytest.approx(170 / HEADROOM, abs=0.01)
@@ -117,7 +126,7 @@ def test_count_axis_has_whole_round_ticks_with_swedish_thousands():
     ticks = tick_texts(root)
     values = [int(t.replace(NBSP, "")) for t in ticks]
     assert values[0] == 0 and values == sorted(values)
-    steps = {b - a for a, b in zip(values, values[1:])}
+    steps = {b - a for a, b in itertools.pairwise(values)}
     assert len(steps) == 1 and steps.pop() in {500_000, 1_000_000}  # round, evenly spaced, thinned if crowded
     assert f"1{NBSP}000{NBSP}000" in ticks
     # tiny counts never get fractional ticks

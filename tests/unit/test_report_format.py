@@ -70,8 +70,14 @@ def test_shares_and_means_from_small_counts_are_hidden():
 
 @pytest.mark.parametrize(
     ("period_id", "expected"),
-    [("2022-H1", "2021-H1"), ("2022", "2021"), ("2022-Q2", "2021-Q2"), ("2022-06", "2021-06"),
-     ("2021-07--2022-06", "2020-07--2021-06"), ("2000-H2", "1999-H2")],
+    [
+        ("2022-H1", "2021-H1"),
+        ("2022", "2021"),
+        ("2022-Q2", "2021-Q2"),
+        ("2022-06", "2021-06"),
+        ("2021-07--2022-06", "2020-07--2021-06"),
+        ("2000-H2", "1999-H2"),
+    ],
 )
 def test_comparison_is_the_same_period_a_year_earlier(period_id, expected):
     assert comparison_period_id(period_id) == expected
@@ -100,7 +106,10 @@ def test_bar_chart_renders_offline_with_suppressed_labels():
     s = Suppressor(3)
     svg = bar_chart(
         ["Arbete", "Studier", "Övrigt"],
-        [Series("2022-H1", [s.count(12), s.count(2), s.count(0)]), Series("2021-H1", [s.count(1234), s.count(5), s.count(None)])],
+        [
+            Series("2022-H1", [s.count(12), s.count(2), s.count(0)]),
+            Series("2021-H1", [s.count(1234), s.count(5), s.count(None)]),
+        ],
         title="Utfall",
     )
     assert svg.startswith("<svg ") and svg.rstrip().endswith("</svg>")

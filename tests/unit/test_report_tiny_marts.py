@@ -59,8 +59,15 @@ AS_OF = D(2022, 8, 15)
 
 def flode(insats: str, period_id: str, kon: str, **counts) -> dict:
     typ, start, slut, _ = PERIODS[period_id]
-    base = {"forbund": F, "insats_id": insats, "period_typ": typ, "period_id": period_id, "kon": kon,
-            "period_start": start, "period_slut": slut}
+    base = {
+        "forbund": F,
+        "insats_id": insats,
+        "period_typ": typ,
+        "period_id": period_id,
+        "kon": kon,
+        "period_start": start,
+        "period_slut": slut,
+    }
     return {**base, **counts}
 
 
@@ -69,23 +76,75 @@ def bi(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("tiny") / "bi.duckdb"
     con = duckdb.connect(str(path))
     con.execute("create schema marts")
-    create_mart(con, "dim_insats", [
-        {"forbund": F, "insats_id": "ETT", "insatsnamn": "Insats ett", "startdatum": D(2020, 1, 1), "arsplatser": 10.0,
-         "provotid_dagar": 90, "malutfall": ["arbete", "studier"]},
-        {"forbund": F, "insats_id": "TVA", "insatsnamn": "Insats två", "startdatum": D(2022, 1, 1), "arsplatser": 5.0,
-         "provotid_dagar": 60, "malutfall": ["arbete"]},
-    ])
-    create_mart(con, "dim_period", [
-        {"period_typ": typ, "period_id": pid, "period_start": s, "period_slut": e, "period_slut_as_of": min(e, AS_OF),
-         "dagar_i_period": (min(e, AS_OF) - s).days + 1, "is_complete": c, "as_of": AS_OF}
-        for pid, (typ, s, e, c) in PERIODS.items()
-    ])
+    create_mart(
+        con,
+        "dim_insats",
+        [
+            {
+                "forbund": F,
+                "insats_id": "ETT",
+                "insatsnamn": "Insats ett",
+                "startdatum": D(2020, 1, 1),
+                "arsplatser": 10.0,
+                "provotid_dagar": 90,
+                "malutfall": ["arbete", "studier"],
+            },
+            {
+                "forbund": F,
+                "insats_id": "TVA",
+                "insatsnamn": "Insats två",
+                "startdatum": D(2022, 1, 1),
+                "arsplatser": 5.0,
+                "provotid_dagar": 60,
+                "malutfall": ["arbete"],
+            },
+        ],
+    )
+    create_mart(
+        con,
+        "dim_period",
+        [
+            {
+                "period_typ": typ,
+                "period_id": pid,
+                "period_start": s,
+                "period_slut": e,
+                "period_slut_as_of": min(e, AS_OF),
+                "dagar_i_period": (min(e, AS_OF) - s).days + 1,
+                "is_complete": c,
+                "as_of": AS_OF,
+            }
+            for pid, (typ, s, e, c) in PERIODS.items()
+        ],
+    )
     g = [
         # ETT 2022-H1: women 1 234 new, men 2 (suppressed), unknown sex 4 (so the Okänt column shows)
-        flode("ETT", "2022-H1", "Kvinna", inskrivna_vid_periodstart=10, nyinskrivna=1234, avslutade=20, tidiga_avhopp=4,
-              avslutade_till_resultat=16, inskrivna_vid_periodslut=1224, aktiva=1244, summa_dagar_avslutade=2000),
-        flode("ETT", "2022-H1", "Man", inskrivna_vid_periodstart=5, nyinskrivna=2, avslutade=3, tidiga_avhopp=0,
-              avslutade_till_resultat=3, inskrivna_vid_periodslut=4, aktiva=7, summa_dagar_avslutade=600),
+        flode(
+            "ETT",
+            "2022-H1",
+            "Kvinna",
+            inskrivna_vid_periodstart=10,
+            nyinskrivna=1234,
+            avslutade=20,
+            tidiga_avhopp=4,
+            avslutade_till_resultat=16,
+            inskrivna_vid_periodslut=1224,
+            aktiva=1244,
+            summa_dagar_avslutade=2000,
+        ),
+        flode(
+            "ETT",
+            "2022-H1",
+            "Man",
+            inskrivna_vid_periodstart=5,
+            nyinskrivna=2,
+            avslutade=3,
+            tidiga_avhopp=0,
+            avslutade_till_resultat=3,
+            inskrivna_vid_periodslut=4,
+            aktiva=7,
+            summa_dagar_avslutade=600,
+        ),
         flode("ETT", "2022-H1", "Okänt", nyinskrivna=4, inskrivna_vid_periodslut=4, aktiva=4),
         flode("ETT", "2021-H1", "Kvinna", nyinskrivna=7, inskrivna_vid_periodslut=7, aktiva=7),
         flode("ETT", "2021-H1", "Man", nyinskrivna=0),
@@ -98,22 +157,50 @@ def bi(tmp_path_factory) -> Path:
         flode("ETT", "2022-03", "Man", nyinskrivna=1, avslutade=0),
     ]
     create_mart(con, "genomflode", g)
-    create_mart(con, "resultat", [
-        flode("ETT", "2022-H1", "Kvinna", avslutade_till_resultat=16, till_arbete=6, till_studier=4, till_ovrigt=6,
-              i_mal=10, andel_i_mal=10 / 16, summa_manader_i_mal=120.0, genomstromningstid_man=12.0,
-              steg_matta=10, steg_upp=7, steg_ned=1, andel_steg_upp=0.7),
-        flode("ETT", "2022-H1", "Man", avslutade_till_resultat=3, till_arbete=1, till_sjukdom=2, i_mal=1,
-              andel_i_mal=1 / 3, summa_manader_i_mal=30.0, genomstromningstid_man=30.0),
-        flode("ETT", "2022-H1", "Okänt"),
-    ])
+    create_mart(
+        con,
+        "resultat",
+        [
+            flode(
+                "ETT",
+                "2022-H1",
+                "Kvinna",
+                avslutade_till_resultat=16,
+                till_arbete=6,
+                till_studier=4,
+                till_ovrigt=6,
+                i_mal=10,
+                andel_i_mal=10 / 16,
+                summa_manader_i_mal=120.0,
+                genomstromningstid_man=12.0,
+                steg_matta=10,
+                steg_upp=7,
+                steg_ned=1,
+                andel_steg_upp=0.7,
+            ),
+            flode(
+                "ETT",
+                "2022-H1",
+                "Man",
+                avslutade_till_resultat=3,
+                till_arbete=1,
+                till_sjukdom=2,
+                i_mal=1,
+                andel_i_mal=1 / 3,
+                summa_manader_i_mal=30.0,
+                genomstromningstid_man=30.0,
+            ),
+            flode("ETT", "2022-H1", "Okänt"),
+        ],
+    )
     con.close()
     return path
 
 
 def test_numbers_format_and_suppression(bi, tmp_path):
     html = render_report(bi, tmp_path, F, "ETT", "2022-H1", 3).read_text(encoding="utf-8")
-    assert f"<td class=\"num\">1{NBSP}240</td>" in html  # Totalt nyinskrivna 1 234 + 2 + 4
-    assert f"<td class=\"num\">1{NBSP}234</td>" in html
+    assert f'<td class="num">1{NBSP}240</td>' in html  # Totalt nyinskrivna 1 234 + 2 + 4
+    assert f'<td class="num">1{NBSP}234</td>' in html
     assert "Kön okänt" in html  # Okänt has counts here, so it gets its row
     assert '<td class="num sup" title="Litet antal: visas inte exakt">&lt;3</td>' in html  # the 2 men
     assert ">2</td>" not in html.split("Tabell 3.")[0].split("Tabell 2.")[1]  # not in the flow table
@@ -138,7 +225,7 @@ def test_monthly_rows_and_forbund_level(bi, tmp_path):
     forbund = render_report(bi, tmp_path, F, None, "2022-H1", 3)
     assert forbund == report_path(tmp_path, F, None, "2022-H1")
     text = forbund.read_text(encoding="utf-8")
-    assert f"<td class=\"num\">1{NBSP}246</td>" in text  # 1 240 + 6 from TVA
+    assert f'<td class="num">1{NBSP}246</td>' in text  # 1 240 + 6 from TVA
     assert "Alla insatser: Insats ett (ETT), Insats två (TVA)" in text
 
 
@@ -152,11 +239,11 @@ def test_comparison_period_and_incomplete_period(bi, tmp_path):
 
 
 def test_bad_input(bi, tmp_path):
-    with pytest.raises(ValueError, match="förbund 'X' is not in marts.dim_insats"):
+    with pytest.raises(ValueError, match=r"förbund 'X' is not in marts\.dim_insats"):
         render_report(bi, tmp_path, "X", None, "2022-H1", 3)
     with pytest.raises(ValueError, match="insats 'NOPE' is not registered"):
         render_report(bi, tmp_path, F, "NOPE", "2022-H1", 3)
-    with pytest.raises(ValueError, match="period '2022-H3' is not in marts.dim_period"):
+    with pytest.raises(ValueError, match=r"period '2022-H3' is not in marts\.dim_period"):
         render_report(bi, tmp_path, F, "ETT", "2022-H3", 3)
     with pytest.raises(FileNotFoundError, match="finsam refresh"):
         render_report(tmp_path / "missing.duckdb", tmp_path, F, "ETT", "2022-H1", 3)
@@ -201,9 +288,21 @@ def bi_two(bi, tmp_path_factory) -> Path:
 def test_batch_reader_answers_as_mart_reader(bi_two, monkeypatch, small_rows):
     monkeypatch.setattr("pipelines.report.data.SMALL_MART_ROWS", small_rows)
     questions = [
-        ("genomflode", {"forbund": F, "insats_id": ["ETT", "TVA"], "period_typ": "halvar", "period_id": "2022-H1"}, None),
-        ("genomflode", {"forbund": F, "insats_id": ["ETT"], "period_typ": "manad", "period_id": ["2022-03", "2022-04"]}, None),
-        ("genomflode", {"forbund": F2, "period_typ": "halvar", "period_id": ["2021-H1", "2022-H1"], "kon": "Man"}, None),
+        (
+            "genomflode",
+            {"forbund": F, "insats_id": ["ETT", "TVA"], "period_typ": "halvar", "period_id": "2022-H1"},
+            None,
+        ),
+        (
+            "genomflode",
+            {"forbund": F, "insats_id": ["ETT"], "period_typ": "manad", "period_id": ["2022-03", "2022-04"]},
+            None,
+        ),
+        (
+            "genomflode",
+            {"forbund": F2, "period_typ": "halvar", "period_id": ["2021-H1", "2022-H1"], "kon": "Man"},
+            None,
+        ),
         ("resultat", {"forbund": F, "insats_id": "ETT", "period_typ": "halvar", "period_id": "2022-H1"}, None),
         # not read for the batch: another period, no period, a förbund outside the batch
         ("genomflode", {"forbund": F, "insats_id": "ETT", "period_typ": "halvar", "period_id": "2022-H2"}, None),

@@ -110,7 +110,10 @@ def test_with_postgresql_unchanged_only_when_that_database_got_this_publish(sett
     assert unchanged_since_publish(settings, fp) is not None
     assert unchanged_since_publish(with_pg, fp) is None  # never published there
     inputs.record_postgres_published(with_pg, "db.example.se:5433/finsam", fp)
-    assert unchanged_since_publish(with_pg, fp)["postgres"] == {"target": "db.example.se:5433/finsam", "fingerprint": fp}
+    assert unchanged_since_publish(with_pg, fp)["postgres"] == {
+        "target": "db.example.se:5433/finsam",
+        "fingerprint": fp,
+    }
     other_db = dataclasses.replace(settings, postgres_url="postgresql://finsam@db.example.se:5433/annan")
     assert unchanged_since_publish(other_db, fp) is None
     record_published(settings, fp, "2026-11-02T05:00:00+01:00")  # a new publish, its PostgreSQL load failed

@@ -41,7 +41,9 @@ def _skipping_build(mute: bool):
 
 
 def _no_result_warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == NO_RESULT_LOGGER and "emitted no result" in r.getMessage()]
+    return [
+        r.getMessage() for r in caplog.records if r.name == NO_RESULT_LOGGER and "emitted no result" in r.getMessage()
+    ]
 
 
 def test_dagster_still_warns_where_we_mute_it():

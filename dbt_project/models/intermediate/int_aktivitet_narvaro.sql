@@ -67,12 +67,12 @@ vinnare as (
     inner join aktiviteter
         on bitar.person_id = aktiviteter.person_id
         and bitar.namn = aktiviteter.namn
-        and aktiviteter.fran <= bitar.fran
-        and aktiviteter.till >= bitar.fran
+        and bitar.fran >= aktiviteter.fran
+        and bitar.fran <= aktiviteter.till
     qualify row_number() over (
-        partition by bitar.person_id, bitar.namn, bitar.fran
-        order by aktiviteter.insats_id = '(ingen insats)', aktiviteter.fran desc, aktiviteter.aktivitet_nr
-    ) = 1
+            partition by bitar.person_id, bitar.namn, bitar.fran
+            order by aktiviteter.insats_id = '(ingen insats)', aktiviteter.fran desc, aktiviteter.aktivitet_nr asc
+        ) = 1
 ),
 
 final as (

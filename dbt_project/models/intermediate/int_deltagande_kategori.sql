@@ -16,25 +16,29 @@ kodlistor as (
 
 -- (episode, dimension, code list, raw value); bands carry their own order
 varden as (
-    select deltagande_id, 'utbildningsniva' as dimension, 'utbildningsniva' as kodlista,
+    select
+        deltagande_id, 'utbildningsniva' as dimension, 'utbildningsniva' as kodlista,
         utbildningsniva as varde, null::integer as bandsortering
     from deltagande
     union all
-    select deltagande_id, 'tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning',
+    select
+        deltagande_id, 'tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning',
         tid_i_offentlig_forsorjning, null
     from deltagande
     union all
     select deltagande_id, 'remittent', 'remittent', remittent, null
     from deltagande
     union all
-    select deltagande_id, 'forsorjning_fore', 'forsorjning', unnest(
-        case when len(coalesce(forsorjning_fore, [])) = 0 then [null::varchar] else forsorjning_fore end
-    ), null
+    select
+        deltagande_id, 'forsorjning_fore', 'forsorjning', unnest(
+            case when len(coalesce(forsorjning_fore, [])) = 0 then [null::varchar] else forsorjning_fore end
+        ), null
     from deltagande
     union all
-    select deltagande_id, 'forsorjning_efter', 'forsorjning', unnest(
-        case when len(coalesce(forsorjning_efter, [])) = 0 then [null::varchar] else forsorjning_efter end
-    ), null
+    select
+        deltagande_id, 'forsorjning_efter', 'forsorjning', unnest(
+            case when len(coalesce(forsorjning_efter, [])) = 0 then [null::varchar] else forsorjning_efter end
+        ), null
     from deltagande
     where ar_avslutad
     union all
@@ -61,7 +65,7 @@ kategoriserade as (
         end as sortering
     from varden
     left join kodlistor
-        on kodlistor.kodlista = varden.kodlista
+        on varden.kodlista = kodlistor.kodlista
         and lower(kodlistor.kod) = lower(trim(varden.varde))
 ),
 

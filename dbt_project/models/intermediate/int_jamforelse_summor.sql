@@ -41,6 +41,17 @@ flode as (
     group by all
 ),
 
+dagar as (
+    select
+        forbund,
+        insats_id,
+        period_typ,
+        period_id,
+        sum(deltagardagar) as deltagardagar
+    from genomflode
+    group by all
+),
+
 belaggning as (
     select
         kapacitet.forbund,
@@ -50,11 +61,7 @@ belaggning as (
         -- as exact decimals: a sum of doubles depends on the order DuckDB's threads add them in
         sum((kapacitet.arsplatser * kapacitet.dagar_i_period)::decimal(18, 4)) as platsdagar
     from kapacitet
-    inner join (
-        select forbund, insats_id, period_typ, period_id, sum(deltagardagar) as deltagardagar
-        from genomflode
-        group by all
-    ) as dagar
+    inner join dagar
         on kapacitet.forbund = dagar.forbund
         and kapacitet.insats_id = dagar.insats_id
         and kapacitet.period_typ = dagar.period_typ
@@ -119,22 +126,22 @@ summor as (
 
 final as (
     select
-        forbund,
-        period_typ,
-        period_id,
-        matt::varchar as matt,
-        taljare::double as taljare,
-        namnare::double as namnare
+        summor.forbund,
+        summor.period_typ,
+        summor.period_id,
+        matt.matt::varchar as matt,
+        matt.taljare::double as taljare,
+        matt.namnare::double as namnare
     from summor
     cross join lateral (
         values
-            ('andel_i_mal', i_mal, avslutade_till_resultat),
-            ('andel_tidiga_avhopp', tidiga_avhopp, avslutade),
-            ('belaggningsgrad', deltagardagar, platsdagar),
-            ('genomstromningstid_man', summa_manader_i_mal, i_mal),
-            ('kostnad_per_deltagare', utfall_period, aktiva_personer),
-            ('andel_steg_upp', steg_upp, steg_matta),
-            ('snittid_avslutade_dagar', summa_dagar_avslutade, avslutade)
+        ('andel_i_mal', summor.i_mal, summor.avslutade_till_resultat),
+        ('andel_tidiga_avhopp', summor.tidiga_avhopp, summor.avslutade),
+        ('belaggningsgrad', summor.deltagardagar, summor.platsdagar),
+        ('genomstromningstid_man', summor.summa_manader_i_mal, summor.i_mal),
+        ('kostnad_per_deltagare', summor.utfall_period, summor.aktiva_personer),
+        ('andel_steg_upp', summor.steg_upp, summor.steg_matta),
+        ('snittid_avslutade_dagar', summor.summa_dagar_avslutade, summor.avslutade)
     ) as matt (matt, taljare, namnare)
 )
 

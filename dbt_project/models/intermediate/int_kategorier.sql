@@ -14,7 +14,8 @@ deltagande_kategori as (
 ),
 
 dimensioner as (
-    select * from (values
+    select * from (
+        values
         ('utbildningsniva', 'utbildningsniva'),
         ('tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning'),
         ('remittent', 'remittent'),
@@ -28,7 +29,7 @@ koder as (
     select dimensioner.dimension, kodlistor.kod as kategori, kodlistor.sortering
     from dimensioner
     inner join kodlistor
-        on kodlistor.kodlista = dimensioner.kodlista
+        on dimensioner.kodlista = kodlistor.kodlista
     where not (dimensioner.dimension = 'avslutsanledning' and kodlistor.kod = 'Felregistrering')
 ),
 
@@ -43,7 +44,7 @@ aldersgrupper as (
         'aldersgrupp' as dimension,
         {{ bandets_namn('bandstart', 15) }} as kategori,
         bandstart as sortering
-    from (select unnest(range(15, 75, 15))::integer as bandstart)
+    from (select unnest(range(15, 75, 15))::integer as bandstart) as band
 ),
 
 langsta_manad as (
@@ -60,7 +61,7 @@ tid_i_insats as (
     from (
         select unnest(range(1, sista_bandstart + 1, 5))::integer as bandstart
         from langsta_manad
-    )
+    ) as band
 ),
 
 sedda as (

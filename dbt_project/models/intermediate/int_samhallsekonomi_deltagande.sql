@@ -57,7 +57,8 @@ final as (
         ) as skattad,
         coalesce(kostnad_per_episod.kostnad_fore, 0)::double as kostnad_fore,
         coalesce(kostnad_per_episod.kostnad_efter, 0)::double as kostnad_efter,
-        (coalesce(kostnad_per_episod.kostnad_fore, 0) - coalesce(kostnad_per_episod.kostnad_efter, 0))::double as besparing
+        (coalesce(kostnad_per_episod.kostnad_fore, 0) - coalesce(kostnad_per_episod.kostnad_efter, 0))::double
+            as besparing
     from deltagande
     left join kostnad_per_episod
         on deltagande.deltagande_id = kostnad_per_episod.deltagande_id

@@ -101,8 +101,8 @@ ackumulerat as (
         on rader.forbund = utfall_manad.forbund
         and rader.insats_id = utfall_manad.insats_id
         and rader.kostnadsslag = utfall_manad.kostnadsslag
-        and utfall_manad.ar = rader.ar
-        and utfall_manad.manad <= rader.period_slut
+        and rader.ar = utfall_manad.ar
+        and rader.period_slut >= utfall_manad.manad
     group by all
 ),
 

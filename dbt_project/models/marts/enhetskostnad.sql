@@ -30,7 +30,7 @@ personer as (
         period_typ,
         period_id,
         count(*) filter (where not flera_deltaganden_i_insatsen)
-            + count(distinct person_id) filter (where flera_deltaganden_i_insatsen) as aktiva_personer
+        + count(distinct person_id) filter (where flera_deltaganden_i_insatsen) as aktiva_personer
     from deltagande_period
     group by all
 ),

@@ -38,7 +38,7 @@ insats_kon as (
         forbund,
         insats_id,
         kon
-    from (select distinct forbund, insats_id, kon from rader)
+    from (select distinct forbund, insats_id, kon from rader) as insats_kon_rader
 ),
 
 kategori_nr as (

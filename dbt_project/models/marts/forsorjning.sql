@@ -39,7 +39,7 @@ kallor as (
         from kategorier
         where dimension in ('forsorjning_fore', 'forsorjning_efter')
         group by all
-    )
+    ) as kallor
 ),
 
 -- numbers for the sums: (förbund, insats, kon) and period
@@ -49,7 +49,7 @@ insats_kon as (
         forbund,
         insats_id,
         kon
-    from (select distinct forbund, insats_id, kon from rader)
+    from (select distinct forbund, insats_id, kon from rader) as insats_kon_rader
 ),
 
 perioder as (

@@ -30,7 +30,9 @@ statistik as (
         -- highest = 1, ties share a rank; a förbund without a value gets none and, sorted last,
         -- moves no one else's
         case
-            when varde is not null then rank() over (partition by period_typ, period_id, matt order by varde desc nulls last)
+            when
+                varde is not null
+                then rank() over (partition by period_typ, period_id, matt order by varde desc nulls last)
         end as rang
     from varden
     window per_matt as (partition by period_typ, period_id, matt)

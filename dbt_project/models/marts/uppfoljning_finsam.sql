@@ -85,7 +85,7 @@ personer as (
         period_id,
         kon,
         count(*) filter (where not flera_deltaganden_i_insatsen)
-            + count(distinct person_id) filter (where flera_deltaganden_i_insatsen) as personer
+        + count(distinct person_id) filter (where flera_deltaganden_i_insatsen) as personer
     from deltagande_period
     group by all
 ),
@@ -120,7 +120,8 @@ matt as (
         rader.period_id,
         perioder.period_start,
         perioder.period_slut,
-        case when rader.insats_id = '(förbund)' then 'Förbundets administration' else insatser.insatsnamn end as insatsnamn,
+        case when rader.insats_id = '(förbund)' then 'Förbundets administration' else insatser.insatsnamn end
+            as insatsnamn,
         insatser.inriktning,
         insatser.malgrupp,
         insatser.budgeterat_antal_deltagare,

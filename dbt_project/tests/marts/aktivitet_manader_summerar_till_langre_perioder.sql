@@ -38,10 +38,10 @@ summor as (
         langre.kon,
         langre.period_typ,
         langre.period_id,
-        {%- for m in matt_lista %}
+    {%- for m in matt_lista %}
         any_value(langre.{{ m }})::double as {{ m }},
         coalesce(sum(manader.{{ m }}), 0)::double as {{ m }}_manader{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from langre
     left join manader
         on langre.forbund = manader.forbund
@@ -54,7 +54,10 @@ summor as (
 
 jamforelse as (
     unpivot summor
-    on {% for m in matt_lista %}({{ m }}, {{ m }}_manader) as {{ m }}{{ ', ' if not loop.last }}{% endfor %}
+    on
+    {%- for m in matt_lista %}
+        ({{ m }}, {{ m }}_manader) as {{ m }}{{ ',' if not loop.last }}
+    {%- endfor %}
     into name matt_namn value varde, summa_av_manader
 ),
 

@@ -39,7 +39,7 @@ manad_till_manad as (
         on forra.forbund = nasta.forbund
         and forra.insats_id = nasta.insats_id
         and forra.kon = nasta.kon
-        and nasta.period_id = nasta_manad.period_id
+        and nasta_manad.period_id = nasta.period_id
 ),
 
 granser as (
@@ -53,7 +53,7 @@ granser as (
     from genomflode as langre
     -- a rolling year may start before the first month there is; it has no first month to compare
     inner join alla_manader as forsta
-        on forsta.period_start = langre.period_start
+        on langre.period_start = forsta.period_start
     where langre.period_typ <> 'manad'
 ),
 
@@ -65,18 +65,19 @@ forsta_och_sista as (
         granser.kon,
         granser.period_id,
         [granser.inskrivna_vid_periodstart, granser.inskrivna_vid_periodslut]::varchar as forvantat,
-        [coalesce(forsta.inskrivna_vid_periodstart, 0), coalesce(sista.inskrivna_vid_periodslut, 0)]::varchar as faktiskt
+        [coalesce(forsta.inskrivna_vid_periodstart, 0), coalesce(sista.inskrivna_vid_periodslut, 0)]::varchar
+            as faktiskt
     from granser
     left join manader as forsta
         on granser.forbund = forsta.forbund
         and granser.insats_id = forsta.insats_id
         and granser.kon = forsta.kon
-        and forsta.period_id = granser.forsta_manad
+        and granser.forsta_manad = forsta.period_id
     left join manader as sista
         on granser.forbund = sista.forbund
         and granser.insats_id = sista.insats_id
         and granser.kon = sista.kon
-        and sista.period_id = granser.sista_manad
+        and granser.sista_manad = sista.period_id
 )
 
 select kontroll, forbund, insats_id, kon, period_id, forvantat::varchar as forvantat, faktiskt::varchar as faktiskt

@@ -29,7 +29,8 @@ fordelning_summor as (
 ),
 
 forsorjning_summor as (
-    select forbund, insats_id, period_typ, period_id, kon, sum(antal_fore) as antal_fore, sum(antal_efter) as antal_efter
+    select
+        forbund, insats_id, period_typ, period_id, kon, sum(antal_fore) as antal_fore, sum(antal_efter) as antal_efter
     from forsorjning
     where antal_fore > 0 or antal_efter > 0
     group by all
@@ -69,11 +70,13 @@ from jamforelse
 where (dimension = 'forsorjning_fore' and antal < population)
     or (dimension <> 'forsorjning_fore' and antal <> population)
 union all
-select genomflode.forbund, genomflode.insats_id, genomflode.period_typ, genomflode.period_id,
+select
+    genomflode.forbund, genomflode.insats_id, genomflode.period_typ, genomflode.period_id,
     genomflode.kon, 'forsorjning fore/efter',
     least(coalesce(forsorjning_summor.antal_fore, 0), coalesce(forsorjning_summor.antal_efter, 0)),
     genomflode.avslutade
 from genomflode
 left join forsorjning_summor
     using (forbund, insats_id, period_typ, period_id, kon)
-where least(coalesce(forsorjning_summor.antal_fore, 0), coalesce(forsorjning_summor.antal_efter, 0)) < genomflode.avslutade
+where least(coalesce(forsorjning_summor.antal_fore, 0), coalesce(forsorjning_summor.antal_efter, 0))
+    < genomflode.avslutade

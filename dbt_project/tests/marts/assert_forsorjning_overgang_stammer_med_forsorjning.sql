@@ -20,33 +20,76 @@ overgang as (
 
 -- per side: the source, Σ of its cells and its largest cell over the other side
 fore_celler as (
-    select forbund, insats_id, period_typ, period_id, kon, forsorjning_fore as kalla, forsorjning_efter as annan, sum(antal) as antal
+    select
+        forbund,
+        insats_id,
+        period_typ,
+        period_id,
+        kon,
+        forsorjning_fore as kalla,
+        forsorjning_efter as annan,
+        sum(antal) as antal
     from overgang
     group by all
 ),
 
 efter_celler as (
-    select forbund, insats_id, period_typ, period_id, kon, forsorjning_efter as kalla, forsorjning_fore as annan, sum(antal) as antal
+    select
+        forbund,
+        insats_id,
+        period_typ,
+        period_id,
+        kon,
+        forsorjning_efter as kalla,
+        forsorjning_fore as annan,
+        sum(antal) as antal
     from overgang
     group by all
 ),
 
 sidor as (
-    select 'fore' as sida, forbund, insats_id, period_typ, period_id, kon, kalla, sum(antal) as summa, max(antal) as storsta
+    select
+        'fore' as sida,
+        forbund,
+        insats_id,
+        period_typ,
+        period_id,
+        kon,
+        kalla,
+        sum(antal) as summa,
+        max(antal) as storsta
     from fore_celler
     group by all
     union all
-    select 'efter' as sida, forbund, insats_id, period_typ, period_id, kon, kalla, sum(antal) as summa, max(antal) as storsta
+    select
+        'efter' as sida,
+        forbund,
+        insats_id,
+        period_typ,
+        period_id,
+        kon,
+        kalla,
+        sum(antal) as summa,
+        max(antal) as storsta
     from efter_celler
     group by all
 ),
 
 forsorjning_sidor as (
-    select 'fore' as sida, forbund, insats_id, period_typ, period_id, kon, forsorjningskalla as kalla, antal_fore as antal
+    select
+        'fore' as sida, forbund, insats_id, period_typ, period_id, kon, forsorjningskalla as kalla, antal_fore as antal
     from forsorjning
     where antal_fore > 0
     union all
-    select 'efter' as sida, forbund, insats_id, period_typ, period_id, kon, forsorjningskalla as kalla, antal_efter as antal
+    select
+        'efter' as sida,
+        forbund,
+        insats_id,
+        period_typ,
+        period_id,
+        kon,
+        forsorjningskalla as kalla,
+        antal_efter as antal
     from forsorjning
     where antal_efter > 0
 )

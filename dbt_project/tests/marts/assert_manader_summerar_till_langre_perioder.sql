@@ -68,10 +68,10 @@ summor as (
         langre.period_typ,
         langre.period_id,
         langre.kon,
-        {%- for m in matt_lista %}
+    {%- for m in matt_lista %}
         any_value(langre.{{ m }}) as {{ m }},
         coalesce(sum(manader.{{ m }}), 0) as {{ m }}_manader{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from langre
     left join manader
         on langre.forbund = manader.forbund
@@ -83,7 +83,10 @@ summor as (
 
 jamforelse as (
     unpivot summor
-    on {% for m in matt_lista %}({{ m }}, {{ m }}_manader) as {{ m }}{{ ', ' if not loop.last }}{% endfor %}
+    on
+    {%- for m in matt_lista %}
+        ({{ m }}, {{ m }}_manader) as {{ m }}{{ ',' if not loop.last }}
+    {%- endfor %}
     into name matt_namn value varde, summa_av_manader
 )
 

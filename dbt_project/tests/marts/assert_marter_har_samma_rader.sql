@@ -28,15 +28,25 @@ fordelning as (
 ),
 
 skillnader as (
-    (select 'genomflode utan resultat' as skillnad, * from genomflode except select 'genomflode utan resultat', * from resultat)
+    (
+        select 'genomflode utan resultat' as skillnad, *
+        from genomflode
+        except
+        select 'genomflode utan resultat', *
+        from resultat
+    )
     union all
     (select 'resultat utan genomflode', * from resultat except select 'resultat utan genomflode', * from genomflode)
     union all
-    (select 'genomflode utan forsorjning', forbund, insats_id, period_typ, period_id, kon, null from genomflode
-     except select 'genomflode utan forsorjning', *, null from forsorjning)
+    (
+        select 'genomflode utan forsorjning', forbund, insats_id, period_typ, period_id, kon, null from genomflode
+        except select 'genomflode utan forsorjning', *, null from forsorjning
+    )
     union all
-    (select 'fordelning utan genomflode', *, null from fordelning
-     except select 'fordelning utan genomflode', forbund, insats_id, period_typ, period_id, kon, null from genomflode)
+    (
+        select 'fordelning utan genomflode', *, null from fordelning
+        except select 'fordelning utan genomflode', forbund, insats_id, period_typ, period_id, kon, null from genomflode
+    )
 )
 
 select * from skillnader

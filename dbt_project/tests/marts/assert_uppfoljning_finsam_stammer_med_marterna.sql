@@ -34,7 +34,8 @@ finansiering as (
     group by all
 )
 
-select 'ekonomi' as jamfort_med, coalesce(uppfoljning.forbund, ekonomi.forbund) as forbund,
+select
+    'ekonomi' as jamfort_med, coalesce(uppfoljning.forbund, ekonomi.forbund) as forbund,
     coalesce(uppfoljning.insats_id, ekonomi.insats_id) as insats_id,
     coalesce(uppfoljning.period_id, ekonomi.period_id) as period_id,
     uppfoljning.budget as varde, ekonomi.budget as forvantat
@@ -42,11 +43,14 @@ from uppfoljning
 full outer join ekonomi
     using (forbund, insats_id, period_id)
 where ekonomi.forbund is not null
-    and (uppfoljning.forbund is null
+    and (
+        uppfoljning.forbund is null
         or abs(uppfoljning.budget - ekonomi.budget) >= 0.005
-        or abs(uppfoljning.utfall - ekonomi.utfall) >= 0.005)
+        or abs(uppfoljning.utfall - ekonomi.utfall) >= 0.005
+    )
 union all
-select 'genomflode', uppfoljning.forbund, uppfoljning.insats_id, uppfoljning.period_id,
+select
+    'genomflode', uppfoljning.forbund, uppfoljning.insats_id, uppfoljning.period_id,
     uppfoljning.anonyma_kvinnor + uppfoljning.anonyma_man,
     coalesce(anonyma.anonyma_kvinnor, 0) + coalesce(anonyma.anonyma_man, 0)
 from uppfoljning
@@ -55,7 +59,8 @@ left join anonyma
 where uppfoljning.anonyma_kvinnor <> coalesce(anonyma.anonyma_kvinnor, 0)
     or uppfoljning.anonyma_man <> coalesce(anonyma.anonyma_man, 0)
 union all
-select 'finansiering', uppfoljning.forbund, uppfoljning.insats_id, uppfoljning.period_id,
+select
+    'finansiering', uppfoljning.forbund, uppfoljning.insats_id, uppfoljning.period_id,
     uppfoljning.tilldelade_medel, finansiering.tilldelade_medel
 from uppfoljning
 left join finansiering

@@ -36,7 +36,7 @@ jamforelse as (
         on rad.forbund = manader.forbund
         and rad.insats_id = manader.insats_id
         and rad.kostnadsslag = manader.kostnadsslag
-        and manader.ar = rad.ar
+        and rad.ar = manader.ar
     group by
         rad.forbund, rad.insats_id, rad.kostnadsslag, rad.period_typ, rad.period_id,
         rad.utfall_period, rad.ackumulerat, rad.budget

@@ -38,7 +38,8 @@ resultat as (
 ),
 
 skillnader as (
-    select 'utfall enhetskostnad mot ekonomi' as kontroll, e.forbund, e.insats_id, e.period_typ, e.period_id,
+    select
+        'utfall enhetskostnad mot ekonomi' as kontroll, e.forbund, e.insats_id, e.period_typ, e.period_id,
         e.utfall_period as varde, coalesce(ekonomi.utfall_period, 0) as jamfort_med
     from enhetskostnad as e
     left join ekonomi using (forbund, insats_id, period_typ, period_id)
@@ -47,7 +48,8 @@ skillnader as (
 
     union all
 
-    select 'utfall ekonomi utan enhetskostnad', ekonomi.forbund, ekonomi.insats_id, ekonomi.period_typ,
+    select
+        'utfall ekonomi utan enhetskostnad', ekonomi.forbund, ekonomi.insats_id, ekonomi.period_typ,
         ekonomi.period_id, ekonomi.utfall_period, null
     from ekonomi
     anti join enhetskostnad using (forbund, insats_id, period_typ, period_id)
@@ -55,7 +57,8 @@ skillnader as (
 
     union all
 
-    select 'samhallsekonomi mot enhetskostnad', coalesce(s.forbund, e.forbund), coalesce(s.insats_id, e.insats_id),
+    select
+        'samhallsekonomi mot enhetskostnad', coalesce(s.forbund, e.forbund), coalesce(s.insats_id, e.insats_id),
         coalesce(s.period_typ, e.period_typ), coalesce(s.period_id, e.period_id), s.utfall_period, e.utfall_period
     from samhallsekonomi as s
     full outer join enhetskostnad as e using (forbund, insats_id, period_typ, period_id)
@@ -63,7 +66,8 @@ skillnader as (
 
     union all
 
-    select 'avslutade_till_resultat mot genomflode', s.forbund, s.insats_id, s.period_typ, s.period_id,
+    select
+        'avslutade_till_resultat mot genomflode', s.forbund, s.insats_id, s.period_typ, s.period_id,
         s.avslutade_till_resultat, coalesce(g.avslutade_till_resultat, 0)
     from samhallsekonomi as s
     left join genomflode as g using (forbund, insats_id, period_typ, period_id)
@@ -71,7 +75,8 @@ skillnader as (
 
     union all
 
-    select 'arsplatser_nyttjade mot genomflode', e.forbund, e.insats_id, e.period_typ, e.period_id,
+    select
+        'arsplatser_nyttjade mot genomflode', e.forbund, e.insats_id, e.period_typ, e.period_id,
         e.arsplatser_nyttjade, coalesce(g.arsplatser_nyttjade, 0)
     from enhetskostnad as e
     left join genomflode as g using (forbund, insats_id, period_typ, period_id)
@@ -79,7 +84,8 @@ skillnader as (
 
     union all
 
-    select 'i_mal mot resultat', e.forbund, e.insats_id, e.period_typ, e.period_id,
+    select
+        'i_mal mot resultat', e.forbund, e.insats_id, e.period_typ, e.period_id,
         e.i_mal, coalesce(r.i_mal, 0)
     from enhetskostnad as e
     left join resultat as r using (forbund, insats_id, period_typ, period_id)

@@ -3,7 +3,7 @@
 -- so that stg_ekonomi__ledger maps every row to exactly one kostnadsslag. Returns offending konton.
 with konton as (
     select cast(konto as integer) as konto
-    from range(3000, 9000) as konton(konto)
+    from range(3000, 9000) as konton (konto)
 ),
 
 matches as (

@@ -15,4 +15,4 @@ kostnader as (
 select koder.kod as forsorjningskalla_utan_kostnad
 from koder
 anti join kostnader
-    on kostnader.forsorjningskalla = koder.kod
+    on koder.kod = kostnader.forsorjningskalla

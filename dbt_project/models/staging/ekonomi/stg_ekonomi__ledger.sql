@@ -54,9 +54,9 @@ konto_mapping as (
     inner join kontoplan
         on konton.konto between kontoplan.konto_fran and kontoplan.konto_till
     qualify row_number() over (
-        partition by konton.konto
-        order by kontoplan.prioritet, kontoplan.konto_till - kontoplan.konto_fran, kontoplan.konto_fran
-    ) = 1
+            partition by konton.konto
+            order by kontoplan.prioritet, kontoplan.konto_till - kontoplan.konto_fran, kontoplan.konto_fran
+        ) = 1
 ),
 
 final as (

@@ -26,7 +26,7 @@ final as (
         -- lineage
         source._source_file
     from source
-    left join processtrappa on processtrappa.steg = source.steg
+    left join processtrappa on source.steg = processtrappa.steg
 )
 
 select * from final

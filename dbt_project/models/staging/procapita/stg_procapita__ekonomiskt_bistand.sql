@@ -43,7 +43,7 @@ persons as (
 final as (
     select
         manad,
-        first(kommun order by sbel desc, kommun) as kommun,
+        first(kommun order by sbel desc, kommun asc) as kommun,
         person_id,
         case when bool_or(hushall_roll = 'sokande') then 'sokande' else 'medsokande' end as hushall_roll,
         sum(sbel) as belopp,

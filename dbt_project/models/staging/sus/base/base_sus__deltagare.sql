@@ -34,7 +34,8 @@ normalised as (
         -- income sources and background
         {{ normalise_code_list('forsorjning_fore', 'forsorjning') }} as forsorjning_fore,
         {{ normalise_code_list('forsorjning_efter', 'forsorjning') }} as forsorjning_efter,
-        {{ normalise_code('tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning') }} as tid_i_offentlig_forsorjning,
+        {{ normalise_code('tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning') }}
+            as tid_i_offentlig_forsorjning,
         {{ normalise_code('utbildningsniva', 'utbildningsniva') }} as utbildningsniva,
         {{ normalise_code('remittent', 'remittent') }} as remittent,
 
