@@ -36,7 +36,7 @@ run: setup
 	@$(VENV)/bin/finsam refresh --data-dir $(DATA_DIR) --landing $(LANDING_DIR)
 
 ## test: setup, the linters (make lint), headless Chromium for the report screenshot test and the PostgreSQL server
-## for the PostgreSQL publish tests), then the whole test suite
+## for the PostgreSQL publish tests, then the whole test suite
 test: setup lint chromium postgresql
 	@$(VENV)/bin/python -m pytest -q
 
