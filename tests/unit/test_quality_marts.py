@@ -1,7 +1,7 @@
 """The mart suites (marts_<mart>) on a tiny warehouse built from the marts' contracts.
 
 Every mart gets rows for 2 insatser × 2 periods (× one value of each extra key column), with
-counts 0 (1 in the sparse fordelning) and shares ½, which satisfy every identity: the clean
+counts 0 (1 in the sparse marts) and shares ½, which satisfy every identity: the clean
 warehouse passes every suite.
 Then one deliberate break per suite must fail it, naming the expectation that caught it, and
 a warning-only failure must not block.
@@ -84,7 +84,7 @@ def _value(column: str, dtype: str, forbund: str, insats: str, period: tuple) ->
         return fixed[column]
     if column in SHARES:
         return 0.5
-    if column == "antal":  # fordelning is sparse: a row counts at least one episode
+    if column == "antal":  # the sparse marts: a row counts at least one episode
         return 1
     if dtype in ("bigint", "integer", "double"):
         return 0
@@ -130,8 +130,8 @@ BROKEN = {
         "expect_column_values_to_be_between(forandring_avvikelse)",
     ),
     "marts_fordelning": (
-        "update marts.fordelning set antal = -1 where insats_id = 'I1'",
-        "expect_column_values_to_be_between(antal)",
+        "update marts.fordelning set dimension = 'alder' where insats_id = 'I1'",
+        "expect_column_values_to_be_in_set(dimension)",
     ),
     "marts_datakvalitet": (
         "delete from marts.datakvalitet where insats_id = 'I2' and period_id = '2024-01'",
@@ -174,8 +174,8 @@ BROKEN = {
         "expect_column_values_to_be_between(steg_slut)",
     ),
     "marts_forsorjning_overgang": (
-        "update marts.forsorjning_overgang set antal = -1 where insats_id = 'I2'",
-        "expect_column_values_to_be_between(antal)",
+        "insert into marts.forsorjning_overgang select * from marts.forsorjning_overgang where insats_id = 'I2'",
+        "expect_compound_columns_to_be_unique(forbund, insats_id, period_typ, period_id, utfall, forsorjning_fore, forsorjning_efter, kon)",
     ),
     "marts_uppfoljning_finsam": (
         "update marts.uppfoljning_finsam set deltagare_totalt = 3 where insats_id = 'I1'",
@@ -278,7 +278,7 @@ def test_results_and_data_docs_land_in_the_validation_dir(clean, tmp_path):
 
 def test_a_large_mart_is_validated_per_forbund_and_adds_up(warehouse, tmp_path, monkeypatch):
     """Above SLICE_ROWS a mart is validated one group of whole förbund at a time: a duplicate
-    key in one förbund and a negative count in the other are both caught, with their counts
+    key in one förbund and an unknown dimension in the other are both caught, with their counts
     added and samples from both slices, exactly as in one run over the whole frame."""
     import pipelines.quality.checks as checks
 
@@ -286,7 +286,7 @@ def test_a_large_mart_is_validated_per_forbund_and_adds_up(warehouse, tmp_path, 
         con.execute(
             "insert into marts.fordelning select * from marts.fordelning where forbund = 'F1' and period_typ = 'ar'"
         )
-        con.execute("update marts.fordelning set antal = -1 where forbund = 'F2'")
+        con.execute("update marts.fordelning set dimension = 'alder' where forbund = 'F2'")
     suite = SUITES["marts_fordelning"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         whole = validate_mart(con, suite, tmp_path / "validation", "whole")
@@ -308,11 +308,11 @@ def test_a_large_mart_is_validated_per_forbund_and_adds_up(warehouse, tmp_path, 
                 2,
                 5,
             ),
-            "expect_column_values_to_be_between(antal)": (2, 5),
+            "expect_column_values_to_be_in_set(dimension)": (2, 5),
         }
     )
     assert sliced.rows == whole.rows == 5
     [unique] = [e for e in sliced.blocking if e.expectation == "expect_compound_columns_to_be_unique"]
     assert {row["forbund"] for row in unique.sample} == {"F1"}
-    [negative] = [e for e in sliced.blocking if e.label == "expect_column_values_to_be_between(antal)"]
-    assert {row["forbund"] for row in negative.sample} == {"F2"}
+    [unknown] = [e for e in sliced.blocking if e.label == "expect_column_values_to_be_in_set(dimension)"]
+    assert {row["forbund"] for row in unknown.sample} == {"F2"}
