@@ -4,13 +4,17 @@ One concern: copy the tables of schema `marts` in `bi.duckdb` into a PostgreSQL 
 them in whole, and keep the roles and row-level security that decide who sees which rows.
 
 Order of work (docs/postgresql.md explains it for the database administrator):
-1. Load, in one transaction: drop a leftover `marts_new`, create it, create each table with
-   explicitly mapped types (`PG_TYPES`), bulk-load it with COPY (CSV written by Arrow from
-   DuckDB's record batches, never row by row), add the primary key from the mart's key
-   (`pipelines/quality/suites.yml`) and an index on (period_typ, period_id), create the
-   missing roles (`finsam_<slug>` per förbund, `finsam_alla`), enable row-level security with
-   one SELECT policy per role, grant USAGE and SELECT. A failure, or a server that goes away,
-   rolls all of it back.
+1. Load into a new schema: drop a leftover `marts_new` and create it (one transaction); then
+   each table in a transaction of its own, over LOAD_CONNECTIONS connections in parallel when
+   there are enough rows (largest marts first): create it with explicitly mapped types
+   (`PG_TYPES`), bulk-load it with COPY FREEZE (CSV written by Arrow from DuckDB's record
+   batches, never row by row, in the order of the mart's key so that the primary key's sort
+   finds its input sorted), add the primary key from the mart's key
+   (`pipelines/quality/suites.yml`) and an index on (period_typ, period_id), ANALYZE; then, in
+   one transaction, create the missing roles (`finsam_<slug>` per förbund, `finsam_alla`),
+   enable row-level security with one SELECT policy per role, grant USAGE and SELECT. Nothing
+   of `marts` is touched: a failure, or a server that goes away, leaves a half-loaded
+   `marts_new` that the publish drops (or the next one, when the server is gone).
 2. Swap, in one short transaction with `lock_timeout`: `marts` → `marts_old`, `marts_new` →
    `marts`, drop the old tables and schema. Readers see yesterday's marts or today's, never
    half. A reader query still running on an old table holds its lock; when it outlasts the
@@ -28,8 +32,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +72,11 @@ CONNECT_TIMEOUT_S = 15
 # publish holds this session-level advisory lock (per database) from connect to close.
 PUBLISH_LOCK_KEY = "finsam publish marts"
 MAINTENANCE_WORK_MEM = "256MB"
+# The load runs over this many connections (one server backend each parses COPY and sorts for
+# the indexes), each taking the largest mart not yet taken; below PARALLEL_MIN_ROWS mart rows
+# in all, one connection does it all (extra connections cost more than they save).
+LOAD_CONNECTIONS = 2
+PARALLEL_MIN_ROWS = 200_000
 
 # DuckDB type (as information_schema.columns names it) -> PostgreSQL type. Each one round-trips:
 # the value read back from PostgreSQL equals the one in bi.duckdb, with the same Python type
@@ -218,8 +229,7 @@ def _csv_chunks(con: duckdb.DuckDBPyConnection, mart: Mart) -> Iterator[memoryvi
 
 
 def sql_duckdb_select(mart: Mart) -> str:
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+    quoted = _duck_quoted
 
     def expression(c: Column) -> str:
         name = quoted(c.name)
@@ -236,7 +246,19 @@ def sql_duckdb_select(mart: Mart) -> str:
         return name
 
     cols = ", ".join(expression(c) for c in mart.columns)
-    return f"select {cols} from {MARTS_SCHEMA}.{quoted(mart.name)}"
+    # In key order: the primary key's sort then finds its input already sorted (when the
+    # server's collation orders text as DuckDB does, e.g. C or C.UTF-8; otherwise it just
+    # sorts), and one förbund's rows sit together on disk for the policies' queries.
+    order = f" order by {', '.join(map(quoted, mart.key))}" if mart.key else ""
+    return f"select {cols} from {MARTS_SCHEMA}.{quoted(mart.name)}{order}"
+
+
+def sql_duckdb_count(mart: Mart) -> str:
+    return f"select count(*) from {MARTS_SCHEMA}.{_duck_quoted(mart.name)}"
+
+
+def _duck_quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _existing_roles(cur: psycopg.Cursor, names: list[str]) -> set[str]:
@@ -314,27 +336,86 @@ def _secure(cur: psycopg.Cursor, mart: Mart, roles: dict[str, str]) -> None:
         )
 
 
-def _load(
-    conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, marts: list[Mart], roles: dict[str, str], comment: str
-) -> tuple[dict[str, int], list[str]]:
-    tables: dict[str, int] = {}
+def _load_table(conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, mart: Mart) -> int:
+    """One mart, in one transaction: create, COPY FREEZE, keys and indexes, statistics."""
     with conn.transaction(), conn.cursor() as cur:
-        # For this transaction only: the primary keys sort in memory rather than on disk.
+        # For this transaction only: the primary keys sort in memory rather than on disk, and
+        # the commit does not wait for the WAL flush (the swap's commit, later, does and makes
+        # all of it durable; a crash before that leaves a marts_new the next publish drops).
         cur.execute(sql.SQL("set local maintenance_work_mem = {}").format(sql.Literal(MAINTENANCE_WORK_MEM)))
+        cur.execute("set local synchronous_commit = off")
+        rows = _create_and_load(cur, duck, mart)
+        _index(cur, mart)
+        # statistics for the planner before the first reader arrives
+        cur.execute(sql.SQL("analyze {}").format(sql.Identifier(NEW_SCHEMA, mart.name)))
+    return rows
+
+
+def _load_tables(
+    conn: psycopg.Connection, url: str, duck: duckdb.DuckDBPyConnection, marts: list[Mart], connections: int
+) -> dict[str, int]:
+    """Load the marts (largest first) over `connections` connections, each taking the next mart
+    not yet taken. The first error stops the others from taking more and is raised."""
+    todo = list(marts)
+    taken = threading.Lock()
+    failed = threading.Event()
+    tables: dict[str, int] = {}
+
+    def work(pg: psycopg.Connection) -> None:
+        with duck.cursor() as own_duck:  # a DuckDB connection per thread
+            while not failed.is_set():
+                with taken:
+                    if not todo:
+                        return
+                    mart = todo.pop(0)
+                try:
+                    tables[mart.name] = _load_table(pg, own_duck, mart)
+                except BaseException:
+                    failed.set()
+                    raise
+
+    if connections <= 1:
+        work(conn)
+        return tables
+    extra = [
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="finsam publish", autocommit=True)
+        for _ in range(connections - 1)
+    ]
+    try:
+        with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="publish-pg") as pool:
+            futures = [pool.submit(work, pg) for pg in [conn, *extra]]
+            errors = [f.exception() for f in futures]
+    finally:
+        for pg in extra:
+            pg.close()
+    for error in errors:
+        if error is not None:
+            raise error
+    return tables
+
+
+def _load(
+    conn: psycopg.Connection,
+    url: str,
+    duck: duckdb.DuckDBPyConnection,
+    marts: list[Mart],
+    roles: dict[str, str],
+    comment: str,
+) -> tuple[dict[str, int], list[str]]:
+    with conn.transaction(), conn.cursor() as cur:
         cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(NEW_SCHEMA)))
         cur.execute(sql.SQL("create schema {}").format(sql.Identifier(NEW_SCHEMA)))
         cur.execute(sql.SQL("comment on schema {} is {}").format(sql.Identifier(NEW_SCHEMA), sql.Literal(comment)))
-        for mart in marts:
-            tables[mart.name] = _create_and_load(cur, duck, mart)
-        for mart in marts:
-            _index(cur, mart)
+    sizes = {m.name: duck.execute(sql_duckdb_count(m)).fetchone()[0] for m in marts}
+    connections = LOAD_CONNECTIONS if sum(sizes.values()) >= PARALLEL_MIN_ROWS else 1
+    loaded = _load_tables(conn, url, duck, sorted(marts, key=lambda m: -sizes[m.name]), connections)
+    tables = {m.name: loaded[m.name] for m in marts}
+    with conn.transaction(), conn.cursor() as cur:
         created = _ensure_roles(cur, [ALL_ROLE, *roles.values()])
         readers = sql.SQL(", ").join(map(sql.Identifier, [ALL_ROLE, *roles.values()]))
         cur.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(NEW_SCHEMA), readers))
         for mart in marts:
             _secure(cur, mart, roles)
-        for mart in marts:  # statistics for the planner before the first reader arrives
-            cur.execute(sql.SQL("analyze {}").format(sql.Identifier(NEW_SCHEMA, mart.name)))
     return tables, created
 
 
@@ -435,7 +516,11 @@ def _publish(bi_path: Path, url: str, target: str) -> PostgresResult:
         ) as conn:
             if not conn.execute("select pg_try_advisory_lock(hashtext(%s))", [PUBLISH_LOCK_KEY]).fetchone()[0]:
                 raise PostgresPublishError("another publish to this database is running (advisory lock held)")
-            tables, created = _load(conn, duck, marts, roles, comment)
+            try:
+                tables, created = _load(conn, url, duck, marts, roles, comment)
+            except BaseException:
+                _drop_new(url)  # its tables were committed one by one; yesterday's marts are untouched
+                raise
             loaded = time.perf_counter()
             try:
                 _swap(conn)

@@ -58,7 +58,16 @@ def demo_bi(demo_refresh) -> Path:
     return demo_refresh.data / "bi.duckdb"
 
 
-def test_every_mart_arrives_cell_by_cell_with_its_key(demo_bi, postgres_url):
+@pytest.fixture(params=["one connection", "parallel"])
+def load_connections(request, monkeypatch) -> str:
+    """The demo's marts are small enough for one connection; `parallel` loads them over
+    LOAD_CONNECTIONS connections, as national-scale marts are."""
+    if request.param == "parallel":
+        monkeypatch.setattr(pg_publish, "PARALLEL_MIN_ROWS", 0)
+    return request.param
+
+
+def test_every_mart_arrives_cell_by_cell_with_its_key(demo_bi, postgres_url, load_connections):
     result = publish_postgres(demo_bi, postgres_url)
     marts = _duck_marts(demo_bi)
     assert set(result.tables) == set(marts) and len(marts) >= 12
@@ -234,7 +243,7 @@ def test_two_forbund_with_one_role_name_publish_nothing(tmp_path, postgres_url):
     assert _generation(postgres_url) == (1, 20)
 
 
-def test_a_violated_key_leaves_yesterdays_marts(tmp_path, postgres_url):
+def test_a_violated_key_leaves_yesterdays_marts(tmp_path, postgres_url, load_connections):
     publish_postgres(_bi(tmp_path / "bi.duckdb", 1, ["A", "B"]), postgres_url)
     with pytest.raises(PostgresPublishError, match=r"UniqueViolation.*as it was before"):
         publish_postgres(_bi(tmp_path / "bi.duckdb", 2, ["A", "B"], duplicate_key=True), postgres_url)
