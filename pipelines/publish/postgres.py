@@ -30,6 +30,7 @@ Every name reaches SQL through `psycopg.sql.Identifier` and every value through
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -161,7 +162,14 @@ def role_slug(forbund: str) -> str:
 
 
 def role_for(forbund: str) -> str:
-    return ROLE_PREFIX + role_slug(forbund)
+    """finsam_<slug>; a slug too long for a PostgreSQL name (63 bytes) keeps its first letters
+    and ends in 8 hex digits of the slug's SHA-256, so the role stays one per förbund and the
+    same every night ("Samordningsförbundet Täby Danderyd Vallentuna Österåker Vaxholm" is one)."""
+    role = ROLE_PREFIX + role_slug(forbund)
+    if len(role.encode()) <= MAX_IDENTIFIER_BYTES:
+        return role
+    digest = hashlib.sha256(role.encode()).hexdigest()[:8]
+    return role[: MAX_IDENTIFIER_BYTES - len(digest) - 1].rstrip("_") + "_" + digest
 
 
 def forbund_roles(forbund_names: list[str]) -> dict[str, str]:
@@ -173,10 +181,6 @@ def forbund_roles(forbund_names: list[str]) -> dict[str, str]:
         role = role_for(name)
         if role in (ROLE_PREFIX, ALL_ROLE):
             raise PostgresPublishError(f"förbund {name!r} gives the role name {role!r}, which cannot be its own role")
-        if len(role.encode()) > MAX_IDENTIFIER_BYTES:
-            raise PostgresPublishError(
-                f"förbund {name!r} gives the role name {role!r}, longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes"
-            )
         if role in owner:
             raise PostgresPublishError(f"förbund {owner[role]!r} and {name!r} would share the role {role}")
         owner[role] = name
