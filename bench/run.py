@@ -891,7 +891,10 @@ def bench_one(mult: float, args) -> dict:
             res["postgres"] = postgres_serving(bi, args.reps)
         except Exception as exc:  # noqa: BLE001 - a failed measurement is recorded; the others go on
             res["postgres"] = {"error": f"{type(exc).__name__}: {exc}"}
-        print(f"    {res['postgres'].get('load_s', res['postgres'].get('skipped', res['postgres'].get('error')))}", flush=True)
+        print(
+            f"    {res['postgres'].get('load_s', res['postgres'].get('skipped', res['postgres'].get('error')))}",
+            flush=True,
+        )
     rep = res["full_refresh"].get("reports")
     if rep:
         res["reports"] = rep
