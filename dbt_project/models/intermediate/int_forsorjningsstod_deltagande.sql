@@ -91,9 +91,7 @@ final as (
             false
         ) as uppmatt,
         coalesce(summor.summa_fore, 0)::{{ belopp_typ() }} as summa_forsorjningsstod_fore,
-        coalesce(summor.summa_efter, 0)::{{ belopp_typ() }} as summa_forsorjningsstod_efter,
-        (coalesce(summor.summa_fore, 0) / 6.0)::double as forsorjningsstod_fore_per_manad,
-        (coalesce(summor.summa_efter, 0) / 6.0)::double as forsorjningsstod_efter_per_manad
+        coalesce(summor.summa_efter, 0)::{{ belopp_typ() }} as summa_forsorjningsstod_efter
     from fonster
     cross join tackning
     left join summor
