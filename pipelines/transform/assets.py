@@ -6,14 +6,16 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.ops.dbt import probe_warehouse, prune_run_targets, with_row_counts
 from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
-from pipelines.transform.inputs import inputs_fingerprint, unchanged_since_publish
+from pipelines.transform.inputs import dbt_project_fingerprint, inputs_fingerprint, unchanged_since_publish
 from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, dbt_vars, ensure_manifest
+from pipelines.transform.scope import decide_scope, drop_scope, loaded_files, record_build, write_scope
 
 ensure_manifest()
 
@@ -46,15 +48,28 @@ def finsam_dbt_assets(
     # dbt runs as a subprocess that inherits os.environ; profiles.yml reads the warehouse path.
     os.environ.update(dbt_env(settings))
     prune_run_targets()  # dagster-dbt leaves a target dir per run under dbt_project/target/, which would fill the disk
+    project_fingerprint = dbt_project_fingerprint()
     with retry_only_transient():
         probe_warehouse(settings.warehouse_path)  # a lock conflict fails here, where it can be retried, not inside dbt
+        # What to rebuild: everything, or only what a night can have changed (pipelines/transform/scope.py)
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            scope = decide_scope(con, settings.as_of, project_fingerprint, force=settings.force_rebuild)
+            write_scope(con, scope)
+            files = loaded_files(con)
+        context.log.info(scope.describe())
         # Unit tests check the SQL on fixed fixtures, not the data: they run in `make test`
         # (tests/integration/test_dbt_unit_tests.py), not every night (as dbt recommends).
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)], context=context
-        )
-        # dbt's events as they come, then a row-count observation per table (pipelines/ops/dbt.py)
-        yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
+        args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)]
+        invocation = dbt.cli(args + (["--full-refresh"] if scope.full else []), context=context)
+        try:
+            # dbt's events as they come, then a row-count observation per table (pipelines/ops/dbt.py)
+            yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
+        except BaseException:
+            with duckdb.connect(str(settings.warehouse_path)) as con:
+                drop_scope(con)
+            raise
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        record_build(con, settings.as_of, project_fingerprint, files, scope)
 
 
 class _NoResultOfSkippedBuild(logging.Filter):

@@ -22,6 +22,7 @@ aktiva as (
         deltagande.*,
         perioder.period_typ,
         perioder.period_id,
+        perioder.period_slut,
         perioder.period_start as p0,
         perioder.period_slut_as_of as p1
     from deltagande
@@ -37,6 +38,7 @@ matt as (
         insats_id,
         period_typ,
         period_id,
+        period_slut,
         deltagande_id,
         person_id,
         flera_deltaganden_i_insatsen,
@@ -79,6 +81,7 @@ final as (
         insats_id,
         period_typ,
         period_id,
+        period_slut,
         deltagande_id,
         person_id,
         flera_deltaganden_i_insatsen,

@@ -3,22 +3,30 @@
 -- the goal. The participant figures are the participant marts' own (genomflode, resultat,
 -- int_deltagande_period), summed over kon, so every figure here matches them.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 rader as (
-    select * from {{ ref('int_ekonomi_insats_period') }}
+    {{ nightly_scope_rows(ref('int_ekonomi_insats_period'), 'forbund', period_slut='period_slut') }}
 ),
 
 deltagande_period as (
-    select * from {{ ref('int_deltagande_period') }}
+    {{ nightly_scope_rows(ref('int_deltagande_period'), 'forbund', period_slut='period_slut') }}
 ),
 
 genomflode as (
-    select * from {{ ref('genomflode') }}
+    {{ nightly_scope_rows(ref('genomflode'), 'forbund', period_slut='period_slut') }}
 ),
 
 resultat as (
-    select * from {{ ref('resultat') }}
+    {{ nightly_scope_rows(ref('resultat'), 'forbund', period_slut='period_slut') }}
 ),
 
 -- distinct persons: an episode of a person with no other episode in the insats is one person;
@@ -108,3 +116,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

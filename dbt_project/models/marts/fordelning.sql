@@ -9,14 +9,22 @@
 -- month, per category; the months are summed to the periods on small integer keys; and only
 -- the final rows, zeros included, get their names.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 rader as (
-    select * from {{ ref('int_insats_perioder') }}
+    {{ nightly_scope_rows(ref('int_insats_perioder'), 'forbund', period_slut='period_slut') }}
 ),
 
 deltagande as (
-    select * from {{ ref('int_deltagande') }}
+    {{ nightly_scope_rows(ref('int_deltagande'), 'forbund', active_until='slutdatum') }}
 ),
 
 deltagande_kategori as (
@@ -130,3 +138,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

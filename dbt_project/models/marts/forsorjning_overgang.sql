@@ -6,10 +6,20 @@
 -- How it counts: as forsorjning, each ended episode once in its end month, the months summed
 -- to the periods (int_period_manader).
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 deltagande as (
-    select * from {{ ref('int_deltagande') }}
+    select * from (
+        {{ nightly_scope_rows(ref('int_deltagande'), 'forbund', active_until='slutdatum') }}
+    ) as deltagande_i_omfang
     where ar_avslutad
 ),
 
@@ -91,3 +101,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

@@ -2,14 +2,22 @@
 -- stock-and-flow table. Every count is a sum of int_deltagande_period; averages come with the
 -- sum and the count behind them.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 rader as (
-    select * from {{ ref('int_insats_perioder') }}
+    {{ nightly_scope_rows(ref('int_insats_perioder'), 'forbund', period_slut='period_slut') }}
 ),
 
 deltagande_period as (
-    select * from {{ ref('int_deltagande_period') }}
+    {{ nightly_scope_rows(ref('int_deltagande_period'), 'forbund', period_slut='period_slut') }}
 ),
 
 anonyma as (
@@ -102,3 +110,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

@@ -2,14 +2,22 @@
 -- trial period (avslutade till resultat): outcome counts, goal share, throughput time and
 -- processtrappa steps. Sums of int_deltagande_period; averages come with their sum and count.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 rader as (
-    select * from {{ ref('int_insats_perioder') }}
+    {{ nightly_scope_rows(ref('int_insats_perioder'), 'forbund', period_slut='period_slut') }}
 ),
 
 deltagande_period as (
-    select * from {{ ref('int_deltagande_period') }}
+    {{ nightly_scope_rows(ref('int_deltagande_period'), 'forbund', period_slut='period_slut') }}
 ),
 
 summor as (
@@ -81,3 +89,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

@@ -5,19 +5,31 @@
 -- months it takes the saving to repay the cost; beside it the social assistance measured in
 -- Pro Capita (int_forsorjningsstod_deltagande). Sums, with the counts behind them.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql), here also
+-- periods that ended up to 8 months before the last build: the försörjningsstöd measured over
+-- the six months after an episode's end is known only once those months have ended.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut', 'months_back': 8},
+    on_schema_change='fail',
+) }}
+
 with
 
 rader as (
-    select * from {{ ref('int_ekonomi_insats_period') }}
+    {{ nightly_scope_rows(ref('int_ekonomi_insats_period'), 'forbund', period_slut='period_slut', months_back=8) }}
 ),
 
 deltagande_period as (
-    select * from {{ ref('int_deltagande_period') }}
+    select * from (
+        {{ nightly_scope_rows(ref('int_deltagande_period'), 'forbund', period_slut='period_slut', months_back=8) }}
+    ) as rader_i_omfang
     where avslutad_till_resultat
 ),
 
 skattning as (
-    select * from {{ ref('int_samhallsekonomi_deltagande') }}
+    {{ nightly_scope_rows(ref('int_samhallsekonomi_deltagande'), 'forbund', active_until='slutdatum', months_back=8) }}
 ),
 
 uppmatt as (
@@ -99,3 +111,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut', months_back=8) }}

@@ -6,10 +6,20 @@
 -- periods (int_period_manader): an episode ends to result in a period exactly when its end
 -- month is one of the period's months.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 deltagande as (
-    select * from {{ ref('int_deltagande') }}
+    select * from (
+        {{ nightly_scope_rows(ref('int_deltagande'), 'forbund', active_until='slutdatum') }}
+    ) as deltagande_i_omfang
     where steg_matt
 ),
 
@@ -72,3 +82,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

@@ -4,21 +4,22 @@
 -- (several sources per episode) to at least nyinskrivna. In forsorjning, the sources before and
 -- after each sum to at least avslutade (every ended episode has a source or Uppgift saknas).
 -- Returns the rows that do not add up.
+-- In a nightly build it checks the rows the night recomputed (macros/nightly_scope.sql).
 -- Shown in Dagster as an asset check on fordelning (it reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'fordelning'}}}) }}
 
 with
 
 genomflode as (
-    select * from {{ ref('genomflode') }}
+    {{ rows_in_nightly_scope(ref('genomflode')) }}
 ),
 
 fordelning as (
-    select * from {{ ref('fordelning') }}
+    {{ rows_in_nightly_scope(ref('fordelning')) }}
 ),
 
 forsorjning as (
-    select * from {{ ref('forsorjning') }}
+    {{ rows_in_nightly_scope(ref('forsorjning')) }}
 ),
 
 -- fordelning is sparse: a genomflode row with no counted category meets a sum of 0

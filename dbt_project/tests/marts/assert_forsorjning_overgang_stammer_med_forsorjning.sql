@@ -4,18 +4,19 @@
 -- that row holds more episodes than had f (per after-source, Σ over utfall <= antal_fore).
 -- The same for the sources after. A source forsorjning does not count therefore has no cell.
 -- Returns the sources that break either bound.
+-- In a nightly build it checks the rows the night recomputed (macros/nightly_scope.sql).
 -- Shown in Dagster as an asset check on forsorjning_overgang (it reads two models).
 {{ config(meta={'dagster': {'ref': {'name': 'forsorjning_overgang'}}}) }}
 
 with
 
 forsorjning as (
-    select * from {{ ref('forsorjning') }}
+    select * from ({{ rows_in_nightly_scope(ref('forsorjning')) }}) as i_omfang
     where antal_fore > 0 or antal_efter > 0
 ),
 
 overgang as (
-    select * from {{ ref('forsorjning_overgang') }}
+    {{ rows_in_nightly_scope(ref('forsorjning_overgang')) }}
 ),
 
 -- per side: the source, Σ of its cells and its largest cell over the other side

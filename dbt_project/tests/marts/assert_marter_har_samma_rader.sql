@@ -2,6 +2,7 @@
 -- resultat's avslutade_till_resultat is genomflode's; fordelning, sparse, has no row outside
 -- them. Returns rows present in one and not the other, or with a different
 -- avslutade_till_resultat.
+-- In a nightly build it checks the rows the night recomputed (macros/nightly_scope.sql).
 -- Shown in Dagster as an asset check on genomflode (it reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'genomflode'}}}) }}
 
@@ -9,22 +10,22 @@ with
 
 genomflode as (
     select forbund, insats_id, period_typ, period_id, kon, avslutade_till_resultat
-    from {{ ref('genomflode') }}
+    from ({{ rows_in_nightly_scope(ref('genomflode')) }}) as i_omfang
 ),
 
 resultat as (
     select forbund, insats_id, period_typ, period_id, kon, avslutade_till_resultat
-    from {{ ref('resultat') }}
+    from ({{ rows_in_nightly_scope(ref('resultat')) }}) as i_omfang
 ),
 
 forsorjning as (
     select distinct forbund, insats_id, period_typ, period_id, kon
-    from {{ ref('forsorjning') }}
+    from ({{ rows_in_nightly_scope(ref('forsorjning')) }}) as i_omfang
 ),
 
 fordelning as (
     select distinct forbund, insats_id, period_typ, period_id, kon
-    from {{ ref('fordelning') }}
+    from ({{ rows_in_nightly_scope(ref('fordelning')) }}) as i_omfang
 ),
 
 skillnader as (

@@ -6,12 +6,14 @@
 -- A table, not a view like most of staging: it is the biggest input of its kind (8 M rows at
 -- national scale), and its data tests and the models that read it would each evaluate the view
 -- again.
-{{ config(materialized='table') }}
+-- Incremental: a night has no new file of this kind (that would make the build full), so a
+-- nightly run keeps the table as it is (macros/nightly_scope.sql).
+{{ config(materialized='incremental', incremental_strategy='nightly_scope', nightly_scope={'forbund': none}) }}
 
 with
 
 source as (
-    {{ newest_file_rows(source('procapita', 'procapita_ekonomiskt_bistand'), ['_period_month']) }}
+    {{ newest_file_rows('(' ~ nightly_scope_rows(source('procapita', 'procapita_ekonomiskt_bistand'), none) ~ ')', ['_period_month']) }}
 ),
 
 household_rows as (

@@ -4,12 +4,15 @@
 -- A table, not a view like most of staging: it is the biggest input of its kind (1 M episodes at
 -- national scale, with the code lookups), and its data tests and the models that read it would
 -- each evaluate the view again.
-{{ config(materialized='table') }}
+-- Incremental: a night recomputes only the förbund with a new export (macros/nightly_scope.sql).
+{{ config(materialized='incremental', incremental_strategy='nightly_scope', nightly_scope={'forbund': 'forbund'}) }}
 
 with
 
 source as (
-    {{ newest_file_rows(source('sus', 'sus_deltagare'), ['forbund', 'insats_id']) }}
+    {{ newest_file_rows(
+        '(' ~ nightly_scope_rows(source('sus', 'sus_deltagare'), 'forbund') ~ ')', ['forbund', 'insats_id']
+    ) }}
 ),
 
 normalised as (

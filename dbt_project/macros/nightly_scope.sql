@@ -1,0 +1,171 @@
+{#-
+    The nightly scope: which rows of an incremental model a refresh recomputes.
+
+    A night changes little: as_of moves a day and a few förbund drop new exports. The pipeline
+    (pipelines/transform/scope.py) compares the warehouse with its last successful build and
+    writes the scope into `pipeline_state.nightly_scope` (since_as_of: the last build's as_of)
+    and `pipeline_state.nightly_scope_forbund` (the förbund with new files) before dbt runs.
+    Anything else that changed (the dbt project, seeds, a kind without a förbund column, as_of
+    moving back) makes it a full build (`dbt build --full-refresh`), which ignores the scope.
+
+    A row is in scope when its förbund changed, or when its period had not ended at the last
+    build (period_slut > since_as_of): closed periods of untouched förbund cannot change, every
+    rule of docs/metrics/ counts what happened up to period_slut. A model whose rows also
+    depend on later data gives `months_back` (samhallsekonomi: försörjningsstöd measured over
+    the six months after an episode ended).
+
+    Models use it in two places, with the same column names:
+    - config(materialized='incremental', incremental_strategy='nightly_scope',
+      nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut', 'months_back': 0}):
+      the strategy below deletes the model's rows in scope and inserts the recomputed ones;
+    - their inputs are read through `nightly_scope_rows(relation, ...)`, which in an incremental
+      run keeps the input rows that can reach a row in scope: rows of a changed förbund, and
+      rows of an open period (`period_slut`), or dated on or after the first day of any open
+      period (`active_until`: the last date the row counts, e.g. an episode's end or null).
+      Outside an incremental run it is the whole relation.
+    `forbund: none` means the model holds no per-förbund rows: in a nightly run none of them
+    can change (a new file of such a kind makes the build full), so nothing is recomputed.
+    Without the scope tables (dbt run by hand) everything is in scope.
+-#}
+
+{% macro nightly_scope() -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables "
+        ~ "where table_schema = 'pipeline_state' and table_name = 'nightly_scope'"
+    ) -%}
+    {%- if found.columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- set row = run_query("select cast(since_as_of as varchar) from pipeline_state.nightly_scope") -%}
+    {%- if row.rows | length != 1 -%}{{ return(none) }}{%- endif -%}
+    {%- set forbund = run_query("select forbund from pipeline_state.nightly_scope_forbund order by forbund") -%}
+    {{ return({'since_as_of': row.columns[0].values()[0], 'forbund': forbund.columns[0].values() | list}) }}
+{%- endmacro %}
+
+
+{% macro nightly_scope_predicate(forbund='forbund', period_slut=none, months_back=0) -%}
+    {%- set scope = nightly_scope() -%}
+    {%- if scope is none -%}
+        true
+    {%- else -%}
+        {%- set parts = [] -%}
+        {%- set changed = nightly_scope_forbund_list(scope) -%}
+        {%- if forbund and changed -%}
+            {%- do parts.append(forbund ~ " in (" ~ changed ~ ")") -%}
+        {%- endif -%}
+        {%- if forbund and period_slut -%}
+            {%- do parts.append(
+                period_slut ~ " > date '" ~ scope.since_as_of ~ "' - interval " ~ months_back ~ " month"
+            ) -%}
+        {%- endif -%}
+        ({{ parts | join(" or ") if parts else "false" }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- In a model's last select: its rows in scope (what the strategy deletes), or `true`. -#}
+{% macro in_nightly_scope(forbund='forbund', period_slut=none, months_back=0) -%}
+    {%- if is_incremental() -%}
+        {{ nightly_scope_predicate(forbund, period_slut, months_back) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The scope's förbund as SQL string literals, or none when there are none. -#}
+{% macro nightly_scope_forbund_list(scope) -%}
+    {%- set quoted = [] -%}
+    {%- for name in scope.forbund -%}
+        {%- do quoted.append("'" ~ name | replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {{ return(quoted | join(', ') if quoted else none) }}
+{%- endmacro %}
+
+
+{#- The rows of `relation` that can reach a row in scope. Written as two disjoint parts (changed
+    förbund; the other förbund's open periods) so that DuckDB pushes each filter down to the
+    side of a join it belongs to (an OR across both would be applied only after the join). -#}
+{% macro nightly_scope_rows(relation, forbund='forbund', period_slut=none, active_until=none, months_back=0) -%}
+    {%- set scope = nightly_scope() if is_incremental() else none -%}
+    {%- if scope is none -%}
+        select * from {{ relation }}
+    {%- elif not forbund -%}
+        select * from {{ relation }} where false
+    {%- else -%}
+        {%- set changed = nightly_scope_forbund_list(scope) -%}
+        {%- set since = "date '" ~ scope.since_as_of ~ "'" -%}
+        {%- if period_slut -%}
+            {%- set open = period_slut ~ " > " ~ since ~ " - interval " ~ months_back ~ " month" -%}
+        {%- elif active_until -%}
+            {#- the earliest day of a period that can be open: a rullande_12 period ending
+                in the month after since_as_of starts 11 months before that month -#}
+            {%- set open = "coalesce(" ~ active_until ~ ", date '9999-12-31') >= date_trunc('month', " ~ since
+                ~ ") - interval " ~ (12 + months_back) ~ " month" -%}
+        {%- else -%}
+            {%- set open = "false" -%}
+        {%- endif -%}
+        {%- if changed -%}
+        select * from {{ relation }} where {{ forbund }} in ({{ changed }})
+        union all
+        select * from {{ relation }} where {{ forbund }} not in ({{ changed }}) and {{ open }}
+        {%- else -%}
+        select * from {{ relation }} where {{ open }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro get_incremental_nightly_scope_sql(arg_dict) -%}
+    {%- set scope = config.get('nightly_scope') -%}
+    {%- if scope is none -%}
+        {{ exceptions.raise_compiler_error("incremental_strategy 'nightly_scope' needs config nightly_scope={forbund, period_slut}") }}
+    {%- endif -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ nightly_scope_predicate(scope.get('forbund'), scope.get('period_slut'), scope.get('months_back', 0)) }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+
+{#- The nightly_scope config of the model behind `relation`, or none (not such a model). -#}
+{% macro nightly_scope_config_of(relation) -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.config.get('incremental_strategy') == 'nightly_scope'
+            and node.alias == relation.identifier and node.schema == relation.schema -%}
+            {{ return(node.config.get('nightly_scope')) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{#- Generic data tests (unique, not_null, accepted_values, …) get their model through this
+    macro (dbt's own, overridden here). In a nightly build a test on an incremental model checks
+    the rows the night recomputed: the others are the ones the earlier builds checked, unchanged.
+    A test's own `where` config still applies. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set parts = [] -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}{%- do parts.append('(' ~ where ~ ')') -%}{%- endif -%}
+    {%- set scope_config = nightly_scope_config_of(relation) if execute else none -%}
+    {%- if scope_config is not none and nightly_scope() is not none -%}
+        {%- do parts.append(nightly_scope_predicate(
+            scope_config.get('forbund'), scope_config.get('period_slut'), scope_config.get('months_back', 0)
+        )) -%}
+    {%- endif -%}
+    {%- if parts -%}
+        {%- set filtered -%}(select * from {{ relation }} where {{ parts | join(' and ') }}) dbt_subquery{%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- For singular tests over incremental marts: the rows of `relation` in the nightly scope
+    (the base scope, common to every incremental mart), or all of them outside a nightly build. -#}
+{% macro rows_in_nightly_scope(relation) -%}
+    select * from {{ relation }}
+    {%- if execute and nightly_scope() is not none %} where {{ nightly_scope_predicate('forbund', 'period_slut') }}{% endif %}
+{%- endmacro %}

@@ -1,0 +1,85 @@
+"""The nightly refresh: as_of one day on and one förbund's SUS export replaced by a newer one in
+which some ongoing episodes ended. The refresh rebuilds only what a night can change
+(pipelines/transform/scope.py, dbt_project/macros/nightly_scope.sql), and every mart it
+publishes equals, row for row, a full rebuild of the very same inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from cli_refresh import AS_OF, FINSAM, refresh_env
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+NEXT_DAY = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)).isoformat()
+
+
+def _bench_run():
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _refresh(data: Path, landing: Path, *flags: str) -> subprocess.CompletedProcess:
+    command = [FINSAM, "refresh", "--data-dir", str(data), "--landing", str(landing), "--as-of", NEXT_DAY, *flags]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=refresh_env())
+
+
+@pytest.fixture(scope="module")
+def night(demo_refresh, tmp_path_factory):
+    bench = _bench_run()
+    work = tmp_path_factory.mktemp("nightly")
+    nightly_data = demo_refresh.copy_to(work / "nightly")
+    rebuilt_data = demo_refresh.copy_to(work / "rebuilt")
+    landing = work / "landing_night"
+    change = bench.nightly_landing(demo_refresh.data / "landing", landing, NEXT_DAY)
+    nightly = _refresh(nightly_data, landing)
+    rebuilt = _refresh(rebuilt_data, landing, "--force")
+    return {
+        "bench": bench,
+        "change": change,
+        "nightly": nightly,
+        "rebuilt": rebuilt,
+        "nightly_data": nightly_data,
+        "rebuilt_data": rebuilt_data,
+    }
+
+
+def test_the_night_changes_one_export_and_ends_episodes(night):
+    assert night["change"].get("episodes_ended", 0) > 0, night["change"]
+
+
+def test_the_nightly_refresh_rebuilds_only_the_scope(night):
+    result = night["nightly"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert f"nightly build: periods open at {AS_OF}" in log
+    assert "full build" not in log
+
+
+def test_a_forced_refresh_rebuilds_everything(night):
+    result = night["rebuilt"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "full build: a rebuild was asked for (--force)" in result.stdout + result.stderr
+
+
+def test_every_mart_of_the_night_equals_the_full_rebuild(night):
+    compared = night["bench"].marts_identical(night["nightly_data"] / "bi.duckdb", night["rebuilt_data"] / "bi.duckdb")
+    differing = {m: v for m, v in compared["marts"].items() if any(v.values())}
+    assert compared["identical"], (differing, compared["only_in_nightly"], compared["only_in_rebuild"])
+    assert len(compared["marts"]) == 17
+
+
+def test_the_night_is_recorded_for_the_next_one(night):
+    with duckdb.connect(str(night["nightly_data"] / "warehouse.duckdb"), read_only=True) as con:
+        as_of = con.execute("select as_of from pipeline_state.last_build").fetchone()[0]
+        scope_tables = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'pipeline_state' and table_name like 'nightly%'"
+        ).fetchone()[0]
+    assert as_of.isoformat() == NEXT_DAY
+    assert scope_tables == 0

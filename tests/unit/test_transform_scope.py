@@ -1,0 +1,119 @@
+"""The nightly scope (pipelines/transform/scope.py): when a refresh may rebuild only what a night
+can have changed, and which förbund that is."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from pipelines.transform.scope import (
+    Scope,
+    decide_scope,
+    last_build_scope,
+    per_forbund_kinds,
+    record_build,
+    write_scope,
+)
+
+AS_OF = dt.date(2026, 10, 31)
+FINGERPRINT = "project-v1"
+
+
+def _add_file(con: duckdb.DuckDBPyConnection, kind: str, sha: str, forbund: list[str | None]) -> None:
+    con.execute("insert into raw._file_ledger values (?, ?, ?, 'loaded')", [sha, kind, f"{kind}_{sha}.csv"])
+    if kind not in {
+        r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()
+    }:
+        con.execute(f"create table raw.{kind} (forbund varchar, _sha256 varchar)")
+    con.execute(f"insert into raw.{kind} select unnest(?::varchar[]), ?", [forbund, sha])
+
+
+@pytest.fixture()
+def con():
+    """A warehouse with one SUS export and one Pro Capita export, built once at AS_OF."""
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw._file_ledger (sha256 varchar, kind varchar, file_name varchar, status varchar)")
+    _add_file(con, "sus_deltagare", "a1", ["Förbund A", "Förbund A"])
+    _add_file(con, "procapita_narvaro", "p1", [None])
+    files = [r[0] for r in con.execute("select sha256 from raw._file_ledger").fetchall()]
+    record_build(con, AS_OF, FINGERPRINT, files, Scope(full=True, reason="first"))
+    yield con
+    con.close()
+
+
+def test_a_warehouse_never_built_is_built_in_full():
+    con = duckdb.connect()
+    assert decide_scope(con, AS_OF, FINGERPRINT).full
+
+
+def test_the_next_day_without_new_files_recomputes_open_periods_only(con):
+    scope = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
+    assert not scope.full
+    assert scope.since_as_of == AS_OF
+    assert scope.forbund == ()
+
+
+def test_a_new_sus_export_puts_its_own_forbund_in_scope(con):
+    _add_file(con, "sus_deltagare", "b1", ["Förbund B", "Förbund B", "Förbund C"])
+    scope = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
+    assert not scope.full
+    assert scope.forbund == ("Förbund B", "Förbund C")
+
+
+def test_a_new_file_without_forbund_column_means_a_full_build(con):
+    _add_file(con, "procapita_narvaro", "p2", [None])
+    scope = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
+    assert scope.full
+    assert "procapita_narvaro" in scope.reason
+
+
+def test_a_new_insats_register_means_a_full_build(con):
+    assert "insatser" not in per_forbund_kinds()
+    _add_file(con, "insatser", "i2", ["Förbund A"])
+    assert decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT).full
+
+
+def test_the_ledger_replaces_whole_months_so_a_new_one_means_a_full_build(con):
+    assert "ledger" not in per_forbund_kinds()
+    _add_file(con, "ledger", "l2", ["Förbund A"])
+    assert decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT).full
+
+
+def test_a_changed_dbt_project_means_a_full_build(con):
+    assert decide_scope(con, AS_OF + dt.timedelta(days=1), "project-v2").full
+
+
+def test_as_of_moving_back_means_a_full_build(con):
+    assert decide_scope(con, AS_OF - dt.timedelta(days=1), FINGERPRINT).full
+
+
+def test_force_means_a_full_build(con):
+    assert decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, force=True).full
+
+
+def test_the_scope_tables_hold_the_decision_and_a_full_build_leaves_none(con):
+    _add_file(con, "sus_deltagare", "b1", ["Förbund O'Hara"])
+    write_scope(con, decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT))
+    assert con.execute("select since_as_of from pipeline_state.nightly_scope").fetchall() == [(AS_OF,)]
+    assert con.execute("select forbund from pipeline_state.nightly_scope_forbund").fetchall() == [("Förbund O'Hara",)]
+    write_scope(con, decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, force=True))
+    tables = {
+        r[0]
+        for r in con.execute("select table_name from duckdb_tables() where schema_name = 'pipeline_state'").fetchall()
+    }
+    assert tables == {"last_build", "last_build_files"}
+
+
+def test_a_recorded_build_is_what_the_next_refresh_compares_with(con):
+    _add_file(con, "sus_deltagare", "b1", ["Förbund B"])
+    files = [r[0] for r in con.execute("select sha256 from raw._file_ledger").fetchall()]
+    night = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
+    record_build(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, files, night)
+    assert last_build_scope(con) == Scope(
+        full=False, reason="the last build", since_as_of=AS_OF, forbund=("Förbund B",)
+    )
+    scope = decide_scope(con, AS_OF + dt.timedelta(days=2), FINGERPRINT)
+    assert (scope.full, scope.since_as_of, scope.forbund) == (False, AS_OF + dt.timedelta(days=1), ())
