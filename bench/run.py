@@ -33,6 +33,9 @@ run measures 0.25x and 1x of it, on one machine, in one go. Per size:
    cross-file rules) and, at the smallest size, the fixed cost of a refresh (`fixed_cost`).
 
 Prints a table with the ratios against the targets and writes bench/results/<date>-<host>.json.
+
+It is one module because the benchmark is one script run by hand whose steps all feed the
+same measurements and the one result file it writes.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ For every file of the kind in the landing folder (oldest first):
 
 Raw keeps every good file; the replacement rules (replace_by / month_of / newness) are applied
 downstream in dbt from `_file_date`, `_exported_at`, `_file_mtime` and `_period_month`.
+
+It is one module because the four steps above are what happens to one file, around one
+connection and one transaction; split up they would only hand each other that state.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ and the offending value -- except personnummer, whose value is never shown anywh
 
 Code lists, steps and personnummer are checked on the DISTINCT values of a column (a few
 thousand at most), then mapped back with vectorised membership tests or a join.
+
+It is one module because `parse_frame` is one pass over one frame: the typing and the checks
+of every column work on that frame and add to one error list, and the helpers are parts of it.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ preamble and header), for xlsx the Excel row number.
 Large CSVs are read by Polars' CSV reader straight from the file when it is UTF-8 (one
 streaming validation pass first) or from the transcoded bytes otherwise; nothing here loops
 over rows in Python.
+
+It is one module because CSV and xlsx share the header search, the preamble and total-row
+rules and the result type, and `read_file` is the one way in.
 """
 
 from __future__ import annotations

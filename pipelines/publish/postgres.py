@@ -26,6 +26,9 @@ dropped silently.
 
 Every name reaches SQL through `psycopg.sql.Identifier` and every value through
 `sql.Literal` or a parameter: a förbund called `O'Brien; drop table x` is just a string.
+
+It stays one module, long as it is, because loading, securing and swapping are the steps of
+that one concern and share its connections, its schema names and its failure handling.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ comparison in tests/unit/test_quality_suites.py).
 
 No Great Expectations import here: the suites are plain JSON; the unit tests load every one of
 them into GX once to prove it is valid.
+
+It is one module because every suite is built the same way from the same three inputs, and
+`--check` must compare exactly what the writer writes.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@
 
 Blocking gates sit on the marts because Dagster gates only the direct downstream of a checked
 asset: a check on a staging model would not stop `publish/bi_duckdb`, which reads the marts.
+
+It is one module because both kinds of gate become the same list of Dagster asset checks
+(`build_quality_checks`) and show their results the same way (metadata tables, sample rows).
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation at definition time.

@@ -30,6 +30,9 @@ value of a row (or one pair of values), which repeat a lot:
 The cover run stores GX's BASIC result (counts; there are no offending rows to list) counting
 the cover's rows (`element_count`); `index.jsonl` and the refresh summary count the file's
 rows. A run on the whole frame stores the SUMMARY result, with its offending rows.
+
+It is one module because the two steps must agree on every expectation: the Polars pass and
+the value cover are only safe while they are read next to each other.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Every query here is `select <columns> from marts.<mart> where <filters>`; the sh
 kon and, for a förbund-level report, over the förbund's insatser; ratios of totals recomputed
 from the sums the marts carry beside them, as docs/marts.md promises) is done in Python on the
 few rows one report needs. Nothing person-level exists in bi.duckdb and nothing else is read.
+
+It is one module because `BatchReader` must answer every `select` exactly as `MartReader`
+does, and the two are easiest to keep equal side by side.
 """
 
 from __future__ import annotations

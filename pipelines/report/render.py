@@ -23,7 +23,7 @@ import jinja2
 
 from pipelines.report.data import BatchReader, MartReader, NotInMarts, Period, comparison_period_id
 from pipelines.report.format import HIDDEN, NOTHING, Suppressor
-from pipelines.report.sections import PERIOD_TYP, Ctx, build_sections, datakvalitet
+from pipelines.report.sections import PERIOD_TYP, ReportData, build_sections, datakvalitet
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 FORBUND_FOLDER = "_forbund"
@@ -91,12 +91,19 @@ def _render(
         raise ValueError("marts.dim_insats is missing from bi.duckdb")
     period = _resolve_period(reader, period_id)
     scope = reader.scope(forbund, insats_id)
-    comp_id = comparison_period_id(period.period_id)
-    comp = reader.period(comp_id, period.period_typ)
-    S = Suppressor(threshold)
-    ctx = Ctx(reader=reader, scope=scope, period=period, comp=comp, comp_id=comp_id, S=S)
-    sections = build_sections(ctx)
-    running = not reader.has("genomflode") or bool(ctx.rows("genomflode"))
+    comparison_id = comparison_period_id(period.period_id)
+    comparison_period = reader.period(comparison_id, period.period_typ)
+    suppress = Suppressor(threshold)
+    data = ReportData(
+        reader=reader,
+        scope=scope,
+        period=period,
+        comparison_period=comparison_period,
+        comparison_id=comparison_id,
+        suppress=suppress,
+    )
+    sections = build_sections(data)
+    running = not reader.has("genomflode") or bool(data.rows("genomflode"))
 
     typ_title, _ = PERIOD_TYP.get(period.period_typ, ("Rapport", "perioden"))
     if scope.is_forbund:
@@ -116,13 +123,13 @@ def _render(
         insats_text=insats_text,
         is_forbund=scope.is_forbund,
         period=period,
-        comp_label=comp_id,
-        comp_exists=comp is not None,
+        comp_label=comparison_id,
+        comp_exists=comparison_period is not None,
         running=running,
         sections=sections,
-        data_notes=datakvalitet(ctx),
+        data_notes=datakvalitet(data),
         threshold=threshold,
-        suppressed_label=S.label,
+        suppressed_label=suppress.label,
         hidden_label=HIDDEN,
         nothing_label=NOTHING,
         generated=generated or dt.datetime.now().strftime("%Y-%m-%d %H:%M"),

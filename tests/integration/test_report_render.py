@@ -6,6 +6,9 @@ budget, a ledger, financing and a few Pro Capita activities for the economics an
 sections, and a tiny second insats whose counts must be suppressed. Then the HTML is checked
 for the marts' numbers in Swedish format, the source captions, small-count suppression, no
 URL and nothing person-level, and headless Chromium renders it without a console error.
+
+It is one module because the tests share one warehouse built from these rows and the reports
+rendered from it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The synthetic demo exports (pipelines/demo/generate.py): forms, codes, and the rules the
-readers enforce (Luhn, no future dates, no overlapping episodes, registered Insats-IDs)."""
+readers enforce (Luhn, no future dates, no overlapping episodes, registered Insats-IDs).
+
+It is one module because nearly every test reads the same generated folder (the `demo`
+fixture) for one promise: it looks like the real exports."""
 
 from __future__ import annotations
 
