@@ -4,11 +4,14 @@ import datetime as dt
 from collections.abc import Sequence
 
 import dagster as dg
+import duckdb
 
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
 from pipelines.settings import get_settings
 from pipelines.transform.inputs import inputs_fingerprint, last_published, record_postgres_published, record_published
+from pipelines.transform.project import dbt_project
+from pipelines.transform.scope import changes_since, scoped_marts
 
 PUBLISH_KEY = dg.AssetKey(["publish", "bi_duckdb"])
 POSTGRES_KEY = dg.AssetKey(["publish", "postgres"])
@@ -32,8 +35,15 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         settings = get_settings()
         fingerprint = inputs_fingerprint(settings)  # before: a file added meanwhile is not in it
         with retry_only_transient():
-            result = publish(settings.warehouse_path, settings.bi_path, settings.bi_parquet_dir)
-        record_published(settings, fingerprint, dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+            # what changed since the build bi.duckdb holds (pipelines/transform/scope.py)
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+                changes = changes_since(con, (last_published(settings) or {}).get("build_id"))
+            scoped = scoped_marts(dbt_project.manifest_path)
+            result = publish(settings.warehouse_path, settings.bi_path, settings.bi_parquet_dir, changes, scoped)
+        published_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        record_published(settings, fingerprint, published_at, build_id=result.build_id)
+        if result.replaced_in_part:
+            context.log.info(f"changed rows replaced in {', '.join(result.replaced_in_part)} ({changes.describe()})")
         for name, rows in result.tables.items():
             context.log.info(f"published marts.{name}: {rows} rows")
         return dg.MaterializeResult(

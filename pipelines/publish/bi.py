@@ -7,6 +7,12 @@ Both are built under temporary names and swapped in by rename only when complete
   repointed atomically (a new symlink renamed over the old one). The previous version is kept
   for readers in the middle of a read; older ones are removed.
 A crash at any point leaves the previous publish whole; leftovers are cleaned on the next publish.
+
+After a nightly build (pipelines/transform/scope.py) most rows of the big marts are the ones
+already published. Then `bi.duckdb.tmp` starts as a byte copy of the published `bi.duckdb`, and
+of each mart the night rebuilt in part only the changed rows are replaced (the rows of changed
+förbund and of periods open since the published build); the other marts are copied whole.
+A full build publishes everything anew, which also gives back the space deleted rows left.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.transform.scope import Scope, ScopedMart, rows_changed
+
 MARTS_SCHEMA = "marts"
 TMP_SUFFIX = ".tmp"
 VERSIONS_DIR = "bi_versions"
@@ -29,6 +37,8 @@ class PublishResult:
     bi_path: Path
     parquet_dir: Path
     tables: dict[str, int]  # mart name -> rows
+    build_id: int | None  # the warehouse build published (pipeline_state.builds), None before the first
+    replaced_in_part: list[str]  # marts of which only the changed rows were replaced
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -57,7 +67,23 @@ def _prune_versions(versions: Path, keep: set[Path]) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def publish(warehouse_path: Path, bi_path: Path, parquet_link: Path) -> PublishResult:
+def _build_id(con: duckdb.DuckDBPyConnection) -> int | None:
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = 'wh' and schema_name = 'pipeline_state' "
+        "and table_name = 'builds'"
+    ).fetchone()[0]
+    return con.execute("select max(build_id) from wh.pipeline_state.builds").fetchone()[0] if found else None
+
+
+def publish(
+    warehouse_path: Path,
+    bi_path: Path,
+    parquet_link: Path,
+    changes: Scope | None = None,
+    scoped: dict[str, ScopedMart] | None = None,
+) -> PublishResult:
+    """Publish the warehouse's marts. `changes`: what changed since the build in `bi_path` (None or
+    full: publish everything anew); `scoped`: the marts a night rebuilds in part."""
     data_dir = bi_path.parent
     data_dir.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(data_dir, bi_path)
@@ -66,19 +92,39 @@ def publish(warehouse_path: Path, bi_path: Path, parquet_link: Path) -> PublishR
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
     version_dir = versions / stamp
     version_dir.mkdir(parents=True)
+    in_part = changes is not None and not changes.full and bi_path.exists()
+    if in_part:
+        shutil.copyfile(bi_path, tmp_bi)  # yesterday's marts; the night's changes follow
 
     tables: dict[str, int] = {}
+    replaced_in_part: list[str] = []
     con = duckdb.connect(str(tmp_bi))
     try:
         # Marts have no row order (readers say ORDER BY): copying without keeping one lets DuckDB
         # write in parallel, both the DuckDB copy and the Parquet files.
         con.execute("set preserve_insertion_order = false")
         con.execute(f"attach '{warehouse_path}' as wh (read_only)")
-        con.execute(f"create schema {MARTS_SCHEMA}")
-        for name in mart_tables(con, "wh"):
-            con.execute(f"create table {MARTS_SCHEMA}.{name} as select * from wh.{MARTS_SCHEMA}.{name}")
+        con.execute(f"create schema if not exists {MARTS_SCHEMA}")
+        published = set(mart_tables(con, con.execute("select current_database()").fetchone()[0])) if in_part else set()
+        names = mart_tables(con, "wh")
+        for name in published - set(names):
+            con.execute(f"drop table {MARTS_SCHEMA}.{name}")
+        for name in names:
+            mart = (scoped or {}).get(name)
+            if in_part and mart is not None and name in published:
+                where, params = rows_changed(changes, mart)
+                con.execute("begin")
+                con.execute(f"delete from {MARTS_SCHEMA}.{name} where {where}", params)
+                con.execute(
+                    f"insert into {MARTS_SCHEMA}.{name} select * from wh.{MARTS_SCHEMA}.{name} where {where}", params
+                )
+                con.execute("commit")
+                replaced_in_part.append(name)
+            else:
+                con.execute(f"create or replace table {MARTS_SCHEMA}.{name} as select * from wh.{MARTS_SCHEMA}.{name}")
             tables[name] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{name}").fetchone()[0]
             con.execute(f"copy {MARTS_SCHEMA}.{name} to '{version_dir / (name + '.parquet')}' (format parquet)")
+        build_id = _build_id(con)
         con.execute("detach wh")
         con.execute("checkpoint")
     finally:
@@ -93,4 +139,6 @@ def publish(warehouse_path: Path, bi_path: Path, parquet_link: Path) -> PublishR
         shutil.rmtree(parquet_link)
     os.replace(new_link, parquet_link)
     _prune_versions(versions, {version_dir.resolve(), previous})
-    return PublishResult(bi_path=bi_path, parquet_dir=parquet_link, tables=tables)
+    return PublishResult(
+        bi_path=bi_path, parquet_dir=parquet_link, tables=tables, build_id=build_id, replaced_in_part=replaced_in_part
+    )

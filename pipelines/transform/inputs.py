@@ -103,11 +103,13 @@ def published_inputs_path(settings: Settings) -> Path:
     return settings.data_dir / PUBLISHED_INPUTS_FILE
 
 
-def record_published(settings: Settings, fingerprint: str, published_at: str) -> None:
-    """After a publish: what bi.duckdb was built from (written atomically)."""
+def record_published(settings: Settings, fingerprint: str, published_at: str, build_id: int | None = None) -> None:
+    """After a publish: what bi.duckdb was built from (written atomically), and which warehouse
+    build it holds (pipeline_state.builds: the next publish replaces only what changed since)."""
     path = published_inputs_path(settings)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"fingerprint": fingerprint, "published_at": published_at}), encoding="utf-8")
+    record = {"fingerprint": fingerprint, "published_at": published_at, "build_id": build_id}
+    tmp.write_text(json.dumps(record), encoding="utf-8")
     tmp.replace(path)
 
 

@@ -3,8 +3,9 @@
 A real night changes little: `as_of` moves a day and a few förbund drop new exports. Rebuilding
 every mart from scratch redoes years of closed periods that cannot have changed. So before dbt
 runs, the dbt asset compares the warehouse with the state its last successful build recorded
-(`pipeline_state.last_build`: as_of and the dbt project's fingerprint; `pipeline_state.
-last_build_files`: the raw files it was built from) and decides:
+(`pipeline_state.builds`: one row per successful build, with its as_of, the dbt project's
+fingerprint and what it rebuilt; `pipeline_state.last_build_files`: the raw files the last one
+was built from) and decides:
 
 - **full** (`dbt build --full-refresh`, every row rebuilt) when there is no earlier build, the
   dbt project, a seed or the DuckDB / dbt versions changed, as_of moved back, `--force` was
@@ -18,12 +19,19 @@ The decision is written to `pipeline_state.nightly_scope` / `nightly_scope_forbu
 models to read, and after dbt succeeded `record_build` stores the new state. A build that fails
 records nothing, so the next refresh recomputes at least the same scope again (deleting and
 inserting a scope twice gives the same rows).
+
+What comes after dbt (the mart suites, publish, the reports) works on what changed since the
+build that was last published: `changes_since(build_id)` joins the scopes of every build after
+it (publish records the build it published). A night whose publish was held back by a failed
+check is then checked and published again together with the next one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -58,6 +66,8 @@ class Scope:
     def describe(self) -> str:
         if self.full:
             return f"full build: {self.reason}"
+        if self.since_as_of is None:
+            return f"nothing to rebuild: {self.reason}"
         changed = ", ".join(self.forbund) if self.forbund else "none"
         return (
             f"nightly build: periods open at {self.since_as_of.isoformat()} and förbund with new files "
@@ -79,12 +89,10 @@ def decide_scope(
 ) -> Scope:
     if force:
         return Scope(full=True, reason="a rebuild was asked for (--force)")
-    if not _table_exists(con, "last_build"):
+    last = latest_build(con)
+    if last is None:
         return Scope(full=True, reason="no earlier build in this warehouse")
-    last = con.execute("select as_of, project_fingerprint from pipeline_state.last_build").fetchall()
-    if len(last) != 1:
-        return Scope(full=True, reason="no earlier build in this warehouse")
-    last_as_of, last_fingerprint = last[0]
+    _, last_as_of, last_fingerprint = last
     if last_fingerprint != project_fingerprint:
         return Scope(full=True, reason="the dbt project, its seeds or the DuckDB / dbt versions changed")
     if as_of < last_as_of:
@@ -135,33 +143,99 @@ def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table if exists pipeline_state.nightly_scope_forbund")
 
 
+def latest_build(con: duckdb.DuckDBPyConnection) -> tuple[int, dt.date, str] | None:
+    """(build_id, as_of, project_fingerprint) of the last successful build, or None."""
+    if not _table_exists(con, "builds"):
+        return None
+    return con.execute(
+        "select build_id, as_of, project_fingerprint from pipeline_state.builds order by build_id desc limit 1"
+    ).fetchone()
+
+
 def record_build(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, project_fingerprint: str, files: list[str], scope: Scope
-) -> None:
+) -> int:
     """After a successful dbt build: the state the next refresh compares with (`files`: what
-    `loaded_files` returned before the build) and what this build rebuilt (`scope`)."""
+    `loaded_files` returned before the build) and what this build rebuilt (`scope`). Returns the
+    new build's id."""
     con.execute("begin")
     con.execute(f"create schema if not exists {STATE_SCHEMA}")
     con.execute(
-        "create or replace table pipeline_state.last_build (as_of date not null, project_fingerprint varchar not null, "
-        "built_at timestamp not null, rebuilt_in_full boolean not null, since_as_of date, forbund varchar[])"
+        "create table if not exists pipeline_state.builds (build_id integer primary key, as_of date not null, "
+        "project_fingerprint varchar not null, built_at timestamp not null, rebuilt_in_full boolean not null, "
+        "since_as_of date, forbund varchar[])"
     )
+    build_id = con.execute("select coalesce(max(build_id), 0) + 1 from pipeline_state.builds").fetchone()[0]
     con.execute(
-        "insert into pipeline_state.last_build values (?, ?, ?, ?, ?, ?)",
-        [as_of, project_fingerprint, dt.datetime.now(), scope.full, scope.since_as_of, list(scope.forbund)],
+        "insert into pipeline_state.builds values (?, ?, ?, ?, ?, ?, ?)",
+        [build_id, as_of, project_fingerprint, dt.datetime.now(), scope.full, scope.since_as_of, list(scope.forbund)],
     )
+    # the history only has to reach back to the last publish; a year of nights is a few hundred rows
+    con.execute("delete from pipeline_state.builds where built_at < now() - interval 400 day")
     con.execute("create or replace table pipeline_state.last_build_files (sha256 varchar not null)")
     con.execute("insert into pipeline_state.last_build_files select unnest(?::varchar[])", [files])
     drop_scope(con)
     con.execute("commit")
+    return build_id
 
 
-def last_build_scope(con: duckdb.DuckDBPyConnection) -> Scope | None:
-    """What the last successful build rebuilt, or None when nothing records it."""
-    if not _table_exists(con, "last_build"):
-        return None
-    row = con.execute("select rebuilt_in_full, since_as_of, forbund from pipeline_state.last_build").fetchone()
-    if row is None:
-        return None
-    full, since, forbund = row
-    return Scope(full=full, reason="the last build", since_as_of=since, forbund=tuple(forbund or ()))
+def changes_since(con: duckdb.DuckDBPyConnection, build_id: int | None) -> Scope:
+    """What changed in the warehouse's marts after build `build_id` (the one last published):
+    the scopes of every later build joined. Full when any of them was, or when `build_id` is
+    unknown (nothing published yet, or its record is gone)."""
+    if build_id is None or not _table_exists(con, "builds"):
+        return Scope(full=True, reason="no published build to compare with")
+    later = con.execute(
+        "select rebuilt_in_full, since_as_of, forbund from pipeline_state.builds where build_id > ? order by build_id",
+        [build_id],
+    ).fetchall()
+    known = con.execute("select count(*) from pipeline_state.builds where build_id = ?", [build_id]).fetchone()[0]
+    if not known:
+        return Scope(full=True, reason=f"build {build_id} is not in the build history")
+    if any(full for full, _, _ in later):
+        return Scope(full=True, reason="a full build since the last publish")
+    if not later:
+        return Scope(full=False, reason="nothing built since the last publish", since_as_of=None, forbund=())
+    since = min(s for _, s, _ in later)
+    forbund = sorted({f for _, _, fs in later for f in (fs or ())})
+    return Scope(
+        full=False, reason=f"{len(later)} build(s) since the last publish", since_as_of=since, forbund=tuple(forbund)
+    )
+
+
+@dataclass(frozen=True)
+class ScopedMart:
+    """A mart built with the nightly_scope strategy and the columns its scope is stated in."""
+
+    name: str
+    forbund: str
+    period_slut: str | None
+    months_back: int
+
+
+def scoped_marts(manifest_path: Path) -> dict[str, ScopedMart]:
+    """The marts of the dbt manifest that a night rebuilds only in part, by name."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    out = {}
+    for node in manifest.get("nodes", {}).values():
+        config = node.get("config", {})
+        scope = config.get("nightly_scope") or {}
+        in_part = node.get("resource_type") == "model" and config.get("incremental_strategy") == "nightly_scope"
+        if in_part and scope.get("forbund") and scope.get("period_slut") and node.get("schema") == "marts":
+            out[node["name"]] = ScopedMart(
+                node["name"], scope["forbund"], scope["period_slut"], int(scope.get("months_back", 0))
+            )
+    return out
+
+
+def rows_changed(changes: Scope, mart: ScopedMart) -> tuple[str, list]:
+    """A WHERE condition (with its parameters) for the rows of `mart` that `changes` may have
+    changed, the same rows dbt_project/macros/nightly_scope.sql recomputes."""
+    parts, params = [], []
+    if changes.forbund:
+        parts.append(f"{mart.forbund} in (select unnest(?::varchar[]))")
+        params.append(list(changes.forbund))
+    if changes.since_as_of is not None and mart.period_slut:
+        parts.append(f"{mart.period_slut} > ?::date - to_months(?)")
+        params += [changes.since_as_of, mart.months_back]
+    return ("(" + " or ".join(parts) + ")" if parts else "false"), params

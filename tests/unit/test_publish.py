@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipelines.publish.bi import publish
+from pipelines.transform.scope import Scope, ScopedMart
 
 
 def _warehouse(path: Path, rows: int) -> None:
@@ -79,3 +81,46 @@ def test_a_half_written_parquet_version_is_pruned_and_the_served_one_kept(tmp_pa
     remaining = {p.resolve() for p in (tmp_path / "bi_versions").iterdir()}
     assert remaining == {served, (tmp_path / "bi").resolve()}
     assert not crashed.exists()
+
+
+def _scoped_warehouse(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(
+            "create or replace table marts.genomflode as select * from (values "
+            "('A', date '2026-06-30', 1), ('A', date '2026-12-31', 2), ('B', date '2026-06-30', 3)) "
+            "as t(forbund, period_slut, antal)"
+        )
+        con.execute("create or replace table marts.dim_period as select 1 as x")
+
+
+def test_after_a_night_only_the_changed_rows_of_a_scoped_mart_are_replaced(tmp_path):
+    wh, bi = tmp_path / "warehouse.duckdb", tmp_path / "bi.duckdb"
+    _scoped_warehouse(wh)
+    publish(wh, bi, tmp_path / "bi")
+    with duckdb.connect(str(wh)) as con:  # the night: every row recomputed differently
+        con.execute("update marts.genomflode set antal = antal + 10")
+        con.execute("create or replace table marts.dim_period as select 2 as x")
+    night = Scope(full=False, reason="a night", since_as_of=dt.date(2026, 10, 31), forbund=("B",))
+    scoped = {"genomflode": ScopedMart("genomflode", "forbund", "period_slut", 0)}
+    result = publish(wh, bi, tmp_path / "bi", night, scoped)
+    assert result.replaced_in_part == ["genomflode"]
+    with duckdb.connect(str(bi), read_only=True) as con:
+        rows = con.execute("select forbund, period_slut::varchar, antal from marts.genomflode order by all").fetchall()
+        assert con.execute("select x from marts.dim_period").fetchall() == [(2,)]
+    # A's closed half-year is outside the night's scope and stays as published
+    assert rows == [("A", "2026-06-30", 1), ("A", "2026-12-31", 12), ("B", "2026-06-30", 13)]
+    assert sorted(pl.read_parquet(tmp_path / "bi" / "genomflode.parquet")["antal"].to_list()) == [1, 12, 13]
+
+
+def test_a_full_build_publishes_every_row_anew(tmp_path):
+    wh, bi = tmp_path / "warehouse.duckdb", tmp_path / "bi.duckdb"
+    _scoped_warehouse(wh)
+    publish(wh, bi, tmp_path / "bi")
+    with duckdb.connect(str(wh)) as con:
+        con.execute("update marts.genomflode set antal = antal + 10")
+    scoped = {"genomflode": ScopedMart("genomflode", "forbund", "period_slut", 0)}
+    result = publish(wh, bi, tmp_path / "bi", Scope(full=True, reason="full"), scoped)
+    assert result.replaced_in_part == []
+    with duckdb.connect(str(bi), read_only=True) as con:
+        assert con.execute("select sum(antal) from marts.genomflode").fetchone()[0] == 36

@@ -10,8 +10,9 @@ import pytest
 
 from pipelines.transform.scope import (
     Scope,
+    changes_since,
     decide_scope,
-    last_build_scope,
+    latest_build,
     per_forbund_kinds,
     record_build,
     write_scope,
@@ -104,16 +105,45 @@ def test_the_scope_tables_hold_the_decision_and_a_full_build_leaves_none(con):
         r[0]
         for r in con.execute("select table_name from duckdb_tables() where schema_name = 'pipeline_state'").fetchall()
     }
-    assert tables == {"last_build", "last_build_files"}
+    assert tables == {"builds", "last_build_files"}
 
 
 def test_a_recorded_build_is_what_the_next_refresh_compares_with(con):
     _add_file(con, "sus_deltagare", "b1", ["Förbund B"])
     files = [r[0] for r in con.execute("select sha256 from raw._file_ledger").fetchall()]
     night = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
-    record_build(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, files, night)
-    assert last_build_scope(con) == Scope(
-        full=False, reason="the last build", since_as_of=AS_OF, forbund=("Förbund B",)
-    )
+    first = latest_build(con)[0]
+    assert record_build(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, files, night) == first + 1
+    assert changes_since(con, first).forbund == ("Förbund B",)
     scope = decide_scope(con, AS_OF + dt.timedelta(days=2), FINGERPRINT)
     assert (scope.full, scope.since_as_of, scope.forbund) == (False, AS_OF + dt.timedelta(days=1), ())
+
+
+def _night(con: duckdb.DuckDBPyConnection, days: int, new_forbund: list[str]) -> int:
+    if new_forbund:
+        _add_file(con, "sus_deltagare", f"n{days}", new_forbund)
+    files = [r[0] for r in con.execute("select sha256 from raw._file_ledger").fetchall()]
+    as_of = AS_OF + dt.timedelta(days=days)
+    return record_build(con, as_of, FINGERPRINT, files, decide_scope(con, as_of, FINGERPRINT))
+
+
+def test_changes_since_the_last_publish_join_every_later_night(con):
+    published = latest_build(con)[0]
+    _night(con, 1, ["Förbund B"])
+    _night(con, 2, ["Förbund C"])
+    changes = changes_since(con, published)
+    assert (changes.full, changes.since_as_of, changes.forbund) == (False, AS_OF, ("Förbund B", "Förbund C"))
+
+
+def test_nothing_built_since_the_publish_means_no_changes(con):
+    changes = changes_since(con, latest_build(con)[0])
+    assert (changes.full, changes.forbund) == (False, ())
+
+
+def test_changes_are_full_when_a_later_build_was_or_nothing_was_published(con):
+    published = latest_build(con)[0]
+    _add_file(con, "procapita_narvaro", "p2", [None])
+    _night(con, 1, [])
+    assert changes_since(con, published).full
+    assert changes_since(con, None).full
+    assert changes_since(con, 999).full
