@@ -5,13 +5,11 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from pipelines.asset_keys import POSTGRES_KEY, PUBLISH_KEY
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
 from pipelines.settings import get_settings
 from pipelines.transform.inputs import inputs_fingerprint, last_published, record_postgres_published, record_published
-
-PUBLISH_KEY = dg.AssetKey(["publish", "bi_duckdb"])
-POSTGRES_KEY = dg.AssetKey(["publish", "postgres"])
 
 
 def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
