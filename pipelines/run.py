@@ -156,8 +156,8 @@ def _run_refresh(s: Settings) -> RefreshOutcome:
     from pipelines.definitions import defs
     from pipelines.export.assets import uppfoljning_finsam_workbooks
     from pipelines.ops.alerts import step_failure_text
+    from pipelines.publish.record import last_published
     from pipelines.report.assets import rapporter
-    from pipelines.transform.inputs import last_published
 
     started = dt.datetime.now()
     instance = dg.DagsterInstance.get()

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 import dagster as dg
 
 from pipelines.asset_keys import POSTGRES_KEY, PUBLISH_KEY
+from pipelines.fingerprint import inputs_fingerprint
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
+from pipelines.publish.record import last_published, record_postgres_published, record_published
 from pipelines.settings import get_settings
-from pipelines.transform.inputs import inputs_fingerprint, last_published, record_postgres_published, record_published
 
 
 def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:

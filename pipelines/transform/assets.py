@@ -9,11 +9,12 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines.fingerprint import dbt_project_fingerprint, inputs_fingerprint
 from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
 from pipelines.transform.dbt_build import probe_warehouse, prune_run_targets, with_row_counts
-from pipelines.transform.inputs import dbt_project_fingerprint, inputs_fingerprint, unchanged_since_publish
+from pipelines.transform.inputs import unchanged_since_publish
 from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, dbt_vars, ensure_manifest
 from pipelines.transform.scope import decide_scope, drop_scope, loaded_files, record_build, write_scope
 
