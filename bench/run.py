@@ -57,6 +57,8 @@ import threading
 import time
 from pathlib import Path
 
+from pipelines.asset_keys import DOCS_KEY, REPORT_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 DATA = BENCH / "data"
@@ -571,7 +573,7 @@ def nightly(landing: Path, run_dir: Path, work: Path, as_of: str, reports: str) 
 # reports
 
 
-REPORT_STEP = "report__rapporter"
+REPORT_STEP = REPORT_KEY.to_python_identifier()  # the step key Dagster gives the asset
 
 
 def report_step(
@@ -1073,7 +1075,7 @@ def fixed_cost(r: dict) -> dict:
         "dbt_startup_and_parse_s": None
         if dbt_step is None or dbt_elapsed is None
         else round(dbt_step - dbt_elapsed, 2),
-        "dbt_docs_s": steps.get("docs__dbt_docs"),
+        "dbt_docs_s": steps.get(DOCS_KEY.to_python_identifier()),
         "unchanged_refresh_wall_s": r["unchanged_refresh"]["wall_s"],
     }
 

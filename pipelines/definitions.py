@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.asset_keys import MARTS
 from pipelines.automation import build_automation
+from pipelines.docs.assets import build_dbt_docs_asset
 from pipelines.export.assets import uppfoljning_finsam_workbooks
 from pipelines.ingest.assets import ingest_assets
 from pipelines.ops import (
     RefreshLockResource,
     apply_ops_specs,
-    build_dbt_docs_asset,
     refresh_failure_alert,
     refresh_lock_watchdog,
 )
@@ -19,9 +20,7 @@ from pipelines.quality.checks import build_quality_checks
 from pipelines.report.assets import rapporter
 from pipelines.transform.assets import dbt_resource, finsam_dbt_assets
 
-MART_LAYER = "marts"
-
-mart_keys = sorted((k for k in finsam_dbt_assets.keys if k.path[0] == MART_LAYER), key=lambda k: k.path)
+mart_keys = sorted((k for k in finsam_dbt_assets.keys if k.path[0] == MARTS), key=lambda k: k.path)
 publish_asset = build_publish_asset(mart_keys)
 docs_asset = build_dbt_docs_asset()  # <data dir>/docs/dbt/index.html, after publish: the docs describe what BI reads
 # GX suites on the marts + cross-file rules; the blocking ones gate publish (docs/data-quality.md)

@@ -152,12 +152,12 @@ def run_refresh(s: Settings) -> RefreshOutcome:
 def _run_refresh(s: Settings) -> RefreshOutcome:
     import dagster as dg
 
+    from pipelines.asset_keys import POSTGRES_KEY, PUBLISH_KEY
     from pipelines.definitions import defs
     from pipelines.export.assets import uppfoljning_finsam_workbooks
     from pipelines.ops.alerts import step_failure_text
-    from pipelines.publish.assets import POSTGRES_KEY, PUBLISH_KEY
+    from pipelines.publish.record import last_published
     from pipelines.report.assets import rapporter
-    from pipelines.transform.inputs import last_published
 
     started = dt.datetime.now()
     instance = dg.DagsterInstance.get()

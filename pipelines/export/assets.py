@@ -3,13 +3,13 @@ complete year under <data dir>/exports/uppfoljning_finsam/<förbund>/<år>.xlsx.
 
 import dagster as dg
 
+from pipelines.asset_keys import EXPORT_KEY, PUBLISH_KEY
 from pipelines.export.uppfoljning_finsam import export_all
-from pipelines.publish.assets import PUBLISH_KEY
 from pipelines.settings import get_settings
 
 
 @dg.asset(
-    key=dg.AssetKey(["export", "uppfoljning_finsam"]),
+    key=EXPORT_KEY,
     deps=[PUBLISH_KEY],
     group_name="export",
     kinds={"excel"},

@@ -9,6 +9,9 @@ Where they fire (each failure is reported once):
 - A refresh that was killed while holding the refresh lock: the next refresh reports it
   (pipelines/ops/lock.py), because no process was left to do so.
 
+The lock imports this module, never the other way round: `run_trigger` (what started a run)
+lives here because the alert reports it and the lock only records it.
+
 `FINSAM_ALERT_WEBHOOK_URL` receives `{"text": ..., "status", "job", "run_id", "trigger",
 "host", "data_dir", "time", "failures": [...]}`; `text` makes it readable as-is by Slack and
 Teams-style incoming webhooks. A webhook that fails or times out is logged (and noted in
@@ -22,13 +25,12 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.ops.lock import run_trigger
 from pipelines.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,19 @@ class Alert:
             "message": self.message,
             "failures": list(self.failures),
         }
+
+
+def run_trigger(tags: Mapping[str, str]) -> str:
+    """What started a run: cli, landing (sensor), schedule, or ui (anything else)."""
+    if tags.get("finsam/trigger"):
+        return tags["finsam/trigger"]
+    if tags.get("dagster/schedule_name"):
+        return "schedule"
+    if tags.get("dagster/sensor_name"):
+        return "sensor"
+    if tags.get("dagster/parent_run_id"):
+        return "retry"
+    return "ui"
 
 
 def _redact(url: str) -> str:

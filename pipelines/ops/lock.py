@@ -36,13 +36,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.ops.alerts import Alert, run_trigger, send_alert
 from pipelines.settings import ENV_LOCK_TIMEOUT, get_settings
 
 log = logging.getLogger(__name__)
@@ -61,19 +62,6 @@ def lock_timeout(default: float) -> float:
     """Seconds to wait for the lock: FINSAM_LOCK_TIMEOUT (settings), else the caller's default."""
     configured = get_settings().lock_timeout_seconds
     return default if configured is None else configured
-
-
-def run_trigger(tags: Mapping[str, str]) -> str:
-    """What started a run: cli, landing (sensor), schedule, or ui (anything else)."""
-    if tags.get("finsam/trigger"):
-        return tags["finsam/trigger"]
-    if tags.get("dagster/schedule_name"):
-        return "schedule"
-    if tags.get("dagster/sensor_name"):
-        return "sensor"
-    if tags.get("dagster/parent_run_id"):
-        return "retry"
-    return "ui"
 
 
 @dataclass(frozen=True)
@@ -243,8 +231,6 @@ def reap_dead_holder(instance: dg.DagsterInstance | None, stale: Holder | None, 
         free_pool_slots_of_finished_runs(instance)
     log.warning(message)
     if run is None or (was_running and run_trigger(run.tags) == "cli"):
-        from pipelines.ops.alerts import Alert, send_alert
-
         send_alert(
             Alert(
                 job=run.job_name if run else "refresh",

@@ -6,15 +6,14 @@ from collections.abc import Sequence
 import dagster as dg
 import duckdb
 
+from pipelines.asset_keys import POSTGRES_KEY, PUBLISH_KEY
+from pipelines.fingerprint import inputs_fingerprint
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
+from pipelines.publish.record import last_published, record_postgres_published, record_published
 from pipelines.settings import get_settings
-from pipelines.transform.inputs import inputs_fingerprint, last_published, record_postgres_published, record_published
 from pipelines.transform.project import dbt_project
 from pipelines.transform.scope import changes_since, scoped_marts
-
-PUBLISH_KEY = dg.AssetKey(["publish", "bi_duckdb"])
-POSTGRES_KEY = dg.AssetKey(["publish", "postgres"])
 
 
 def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:

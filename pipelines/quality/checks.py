@@ -29,6 +29,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.ingest.privacy import redact, shown
+from pipelines.publish.record import last_published
 from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
 from pipelines.quality.runtime import (
     SAMPLE_ROWS as SUITE_SAMPLE_ROWS,
@@ -41,7 +42,6 @@ from pipelines.quality.runtime import (
     suite_names,
 )
 from pipelines.settings import get_settings
-from pipelines.transform.inputs import last_published
 from pipelines.transform.project import dbt_project
 from pipelines.transform.scope import changes_since, rows_changed, scoped_marts
 

@@ -7,14 +7,14 @@ import time
 
 import dagster as dg
 
-from pipelines.publish.assets import PUBLISH_KEY
+from pipelines.asset_keys import PUBLISH_KEY, REPORT_KEY
 from pipelines.report.data import MartReader
 from pipelines.report.render import plan_latest, render_jobs
 from pipelines.settings import get_settings
 
 
 @dg.asset(
-    key=dg.AssetKey(["report", "rapporter"]),
+    key=REPORT_KEY,
     deps=[PUBLISH_KEY],
     group_name="report",
     kinds={"html"},

@@ -9,11 +9,12 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.ops.dbt import probe_warehouse, prune_run_targets, with_row_counts
+from pipelines.fingerprint import dbt_project_fingerprint, inputs_fingerprint
 from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
-from pipelines.transform.inputs import dbt_project_fingerprint, inputs_fingerprint, unchanged_since_publish
+from pipelines.transform.dbt_build import probe_warehouse, prune_run_targets, with_row_counts
+from pipelines.transform.inputs import unchanged_since_publish
 from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, dbt_vars, ensure_manifest
 from pipelines.transform.scope import decide_scope, drop_scope, loaded_files, record_build, write_scope
 
@@ -62,7 +63,7 @@ def finsam_dbt_assets(
         args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)]
         invocation = dbt.cli(args + (["--full-refresh"] if scope.full else []), context=context)
         try:
-            # dbt's events as they come, then a row-count observation per table (pipelines/ops/dbt.py)
+            # dbt's events as they come, then a row-count observation per table (pipelines/transform/dbt_build.py)
             yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
         except BaseException:
             with duckdb.connect(str(settings.warehouse_path)) as con:

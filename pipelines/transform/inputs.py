@@ -1,17 +1,12 @@
-"""What the published marts were built from, as one fingerprint, so an unchanged refresh is cheap.
+"""Skip an unchanged refresh: the marts' inputs are those of the last publish.
 
-The marts are a function of
-- the raw rows: exactly the files `raw._file_ledger` lists as loaded (kind, SHA-256);
-- the dbt vars (`as_of`);
-- the dbt project (models, seeds, macros, tests, dbt_project.yml) and the quality suites and
-  rules that gate publish (expectations/, pipelines/quality/);
-- the versions of DuckDB, dbt-core and dbt-duckdb.
-Their SHA-256 is the fingerprint. Publish writes it to `<data dir>/published_inputs.json`
-after the swap (and, with FINSAM_POSTGRES_URL, which PostgreSQL database got the same marts:
-a publish whose PostgreSQL load failed is not "unchanged", so the next refresh publishes
-again). The next refresh still ingests (that is how it learns whether a file is new), but
-when the fingerprint equals the published one and bi.duckdb is there, the dbt asset yields
-nothing: dbt, the mart checks, publish, docs and reports are skipped, and bi.duckdb,
+The inputs of the marts are one fingerprint (pipelines/fingerprint.py). Publish records it in
+`<data dir>/published_inputs.json` after the swap (pipelines/publish/record.py; with
+FINSAM_POSTGRES_URL also which PostgreSQL database got the same marts: a publish whose
+PostgreSQL load failed is not "unchanged", so the next refresh publishes again). Transform only
+reads that record. The next refresh still ingests (that is how it learns whether a file is
+new), but when the fingerprint equals the published one and bi.duckdb is there, the dbt asset
+yields nothing: dbt, the mart checks, publish, docs and reports are skipped, and bi.duckdb,
 the Parquet copies and the reports stay as they are (they are what these inputs give).
 `finsam refresh --force` (FINSAM_FORCE_REBUILD=1) rebuilds regardless.
 
@@ -27,100 +22,12 @@ same day, or the landing sensor firing for a file that was then quarantined.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from importlib.metadata import version
-from pathlib import Path
-
 import duckdb
 
-from pipelines.ingest.load import files_to_ingest, has_ledger
-from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, Settings
-from pipelines.transform.project import dbt_vars
-
-PUBLISHED_INPUTS_FILE = "published_inputs.json"
-DBT_INPUTS = (  # what the dbt docs show: the dbt project alone
-    DBT_PROJECT_DIR / "models",
-    DBT_PROJECT_DIR / "seeds",
-    DBT_PROJECT_DIR / "macros",
-    DBT_PROJECT_DIR / "tests",
-    DBT_PROJECT_DIR / "dbt_project.yml",
-)
-CODE_INPUTS = DBT_INPUTS + (
-    EXPECTATIONS_DIR / "expectations",
-    PROJECT_ROOT / "pipelines" / "quality",
-)
-VERSIONED_PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb")
-
-
-def _code_files(inputs: tuple[Path, ...] = CODE_INPUTS) -> list[Path]:
-    files: list[Path] = []
-    for item in inputs:
-        if item.is_file():
-            files.append(item)
-        elif item.is_dir():
-            files.extend(p for p in item.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return sorted(files)
-
-
-def _loaded_files(warehouse: Path) -> list[tuple[str, str]]:
-    if not warehouse.exists():
-        return []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        if not has_ledger(con):
-            return []
-        return con.execute(
-            "select kind, sha256 from raw._file_ledger where status = 'loaded' order by kind, sha256"
-        ).fetchall()
-
-
-def inputs_fingerprint(settings: Settings) -> str:
-    digest = hashlib.sha256()
-    for kind, sha256 in _loaded_files(settings.warehouse_path):
-        digest.update(f"file\t{kind}\t{sha256}\n".encode())
-    digest.update(f"vars\t{dbt_vars(settings)}\n".encode())
-    _add_code(digest, CODE_INPUTS)
-    return digest.hexdigest()
-
-
-def dbt_project_fingerprint() -> str:
-    """SHA-256 of the dbt project's files and the DuckDB / dbt versions: what the dbt docs are
-    generated from (models, columns, tests, lineage), not the data or as_of."""
-    digest = hashlib.sha256()
-    _add_code(digest, DBT_INPUTS)
-    return digest.hexdigest()
-
-
-def _add_code(digest: hashlib._Hash, inputs: tuple[Path, ...]) -> None:
-    for package in VERSIONED_PACKAGES:
-        digest.update(f"package\t{package}\t{version(package)}\n".encode())
-    for path in _code_files(inputs):
-        digest.update(f"code\t{path.relative_to(PROJECT_ROOT).as_posix()}\t".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-
-
-def published_inputs_path(settings: Settings) -> Path:
-    return settings.data_dir / PUBLISHED_INPUTS_FILE
-
-
-def record_published(settings: Settings, fingerprint: str, published_at: str, build_id: int | None = None) -> None:
-    """After a publish: what bi.duckdb was built from (written atomically), and which warehouse
-    build it holds (pipeline_state.builds: the next publish replaces only what changed since)."""
-    path = published_inputs_path(settings)
-    tmp = path.with_name(path.name + ".tmp")
-    record = {"fingerprint": fingerprint, "published_at": published_at, "build_id": build_id}
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    tmp.replace(path)
-
-
-def record_postgres_published(settings: Settings, target: str, fingerprint: str) -> None:
-    """After the PostgreSQL publish: which database has the marts of which inputs."""
-    record = last_published(settings) or {}
-    record["postgres"] = {"target": target, "fingerprint": fingerprint}
-    path = published_inputs_path(settings)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    tmp.replace(path)
+from pipelines.fingerprint import inputs_fingerprint
+from pipelines.ingest.load import files_to_ingest
+from pipelines.publish.record import last_published
+from pipelines.settings import Settings
 
 
 def postgres_behind(settings: Settings, record: dict) -> bool:
@@ -128,19 +35,13 @@ def postgres_behind(settings: Settings, record: dict) -> bool:
     failed, or the URL names another database): a refresh must publish again."""
     if not settings.postgres_url:
         return False
+    # Here, not at the top: it loads psycopg and pyarrow, needed only when PostgreSQL is configured.
     from pipelines.publish.postgres import target_of
 
     return record.get("postgres") != {
         "target": target_of(settings.postgres_url),
         "fingerprint": record.get("fingerprint"),
     }
-
-
-def last_published(settings: Settings) -> dict | None:
-    try:
-        return json.loads(published_inputs_path(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def unchanged_since_publish(settings: Settings, fingerprint: str) -> dict | None:

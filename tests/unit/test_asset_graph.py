@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.asset_keys import DBT_LAYERS, PUBLISH_KEY
 from pipelines.definitions import defs
 
 SNAPSHOT = Path(__file__).parent.parent / "snapshots" / "asset_graph.json"
@@ -48,10 +49,10 @@ def test_every_source_kind_flows_into_staging_and_every_mart_into_publish():
             f"{kind} feeds no staging model"
         )
     marts = [k for k in g if k.startswith("marts/")]
-    assert marts and set(marts) <= set(g["publish/bi_duckdb"]["deps"])
+    assert marts and set(marts) <= set(g[PUBLISH_KEY.to_user_string()]["deps"])
     for k, v in g.items():
         layer = k.split("/")[0]
-        if layer in {"staging", "intermediate", "marts", "seeds"}:
+        if layer in DBT_LAYERS:
             assert v["group"] == layer
 
 

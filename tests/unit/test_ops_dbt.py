@@ -8,16 +8,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.ops.dbt import (
-    DOCS_FILES,
-    DOCS_FINGERPRINT,
-    count_rows,
-    docs_are_current,
-    docs_dir,
-    prune_run_targets,
-    with_row_counts,
-)
+from pipelines.docs.assets import DOCS_FILES, DOCS_FINGERPRINT, docs_are_current, docs_dir
 from pipelines.settings import Settings
+from pipelines.transform.dbt_build import count_rows, prune_run_targets, with_row_counts
 
 MANIFEST = {
     "nodes": {
@@ -81,7 +74,7 @@ def test_dbt_events_pass_through_as_they_come_then_one_row_count_per_table(wareh
         _output("model.finsam.stg_x", "stg_x"),
     ]
     out = list(with_row_counts(FakeInvocation(events), warehouse, _key))
-    assert out[:4] == events  # untouched, in dbt's order (no holding back: see pipelines/ops/dbt.py)
+    assert out[:4] == events  # untouched, in dbt's order (no holding back: see pipelines/transform/dbt_build.py)
     observations = {e.asset_key: e.metadata["dagster/row_count"].value for e in out[4:]}
     assert all(isinstance(e, dg.AssetObservation) for e in out[4:])
     assert observations == {_key("kodlistor"): 5, _key("genomflode"): 42}  # the view is not counted

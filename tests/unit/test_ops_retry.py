@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.asset_keys import DBT_LAYERS, DOCS_KEY, PUBLISH_KEY, RAW
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, is_transient, retry_only_transient, warehouse_retry_policy
 
 
@@ -101,9 +102,7 @@ def test_every_writing_step_has_the_policy_and_the_lock():
 
     graph = defs.resolve_asset_graph()
     writers = [
-        k
-        for k in graph.get_all_asset_keys()
-        if k.path[0] in {"raw", "staging", "intermediate", "marts", "seeds", "publish", "docs"}
+        k for k in graph.get_all_asset_keys() if k.path[0] in {RAW, *DBT_LAYERS, PUBLISH_KEY.path[0], DOCS_KEY.path[0]}
     ]
     assert len(writers) > 40
     for key in writers:

@@ -5,12 +5,14 @@ import datetime as dt
 import dagster as dg
 import pytest
 
+from pipelines.asset_keys import DBT_LAYERS, DOCS_KEY, MARTS, PUBLISH_KEY, RAW, raw_key
 from pipelines.definitions import defs
-from pipelines.ops.specs import MART_FRESHNESS, raw_column_schema
+from pipelines.ingest.assets import raw_column_schema
+from pipelines.ops.specs import MART_FRESHNESS
 
 GRAPH = defs.resolve_asset_graph()
 KEYS = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())
-TABLE_LAYERS = {"raw", "seeds", "staging", "intermediate", "marts"}
+TABLE_LAYERS = {RAW, *DBT_LAYERS}
 
 
 def _schema(key: dg.AssetKey) -> dg.TableSchema | None:
@@ -56,15 +58,15 @@ def test_raw_column_schema_follows_the_source_spec_and_never_names_personnummer(
         "_file_mtime",
     ]
     assert all(c.description for c in schema.columns)
-    assert schema == _schema(dg.AssetKey(["raw", "sus_deltagare"]))
+    assert schema == _schema(raw_key("sus_deltagare"))
 
 
 def test_marts_and_the_published_file_go_stale_after_26_hours():
     assert MART_FRESHNESS.fail_window.to_timedelta() == dt.timedelta(hours=26)
     fresh = {k for k in KEYS if GRAPH.get(k).freshness_policy is not None}
-    marts = {k for k in KEYS if k.path[0] == "marts"}
+    marts = {k for k in KEYS if k.path[0] == MARTS}
     assert len(marts) >= 10
-    assert fresh == marts | {dg.AssetKey(["publish", "bi_duckdb"])}
+    assert fresh == marts | {PUBLISH_KEY}
     for key in fresh:
         assert GRAPH.get(key).freshness_policy == MART_FRESHNESS
 
@@ -88,5 +90,5 @@ def test_automation_is_registered_and_on_by_default(name, kind):
 
 
 def test_the_docs_asset_comes_after_publish():
-    node = GRAPH.get(dg.AssetKey(["docs", "dbt_docs"]))
-    assert node.parent_keys == {dg.AssetKey(["publish", "bi_duckdb"])}
+    node = GRAPH.get(DOCS_KEY)
+    assert node.parent_keys == {PUBLISH_KEY}

@@ -9,14 +9,13 @@ import json
 import dagster as dg
 import pytest
 
+from pipelines.asset_keys import PUBLISH_KEY
 from pipelines.ingest.spec import load_specs
 from pipelines.quality.build_suites import build_all, file_suite_name, stale_files
 from pipelines.quality.checks import GX_CHECK_NAME, load_rules, mart_suites
 from pipelines.quality.runtime import load_suite_json, suite_names
 from pipelines.quality.summary import CheckLine, QualitySummary
 from pipelines.settings import DBT_PROJECT_DIR
-
-PUBLISH = dg.AssetKey(["publish", "bi_duckdb"])
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +74,7 @@ def test_blocking_checks_gate_publish_in_the_execution_plan(defs):
     from dagster._core.execution.api import create_execution_plan
 
     graph = defs.resolve_asset_graph()
-    publish_parents = graph.get(PUBLISH).parent_keys
+    publish_parents = graph.get(PUBLISH_KEY).parent_keys
     for ms in mart_suites():
         assert ms.asset_key in publish_parents
     for r in load_rules():

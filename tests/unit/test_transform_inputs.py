@@ -7,9 +7,11 @@ import datetime as dt
 import duckdb
 import pytest
 
+from pipelines import fingerprint
+from pipelines.fingerprint import inputs_fingerprint
+from pipelines.publish.record import record_postgres_published, record_published
 from pipelines.settings import Settings
-from pipelines.transform import inputs
-from pipelines.transform.inputs import inputs_fingerprint, record_published, unchanged_since_publish
+from pipelines.transform.inputs import unchanged_since_publish
 
 
 @pytest.fixture()
@@ -54,8 +56,8 @@ def test_a_changed_model_changes_it(settings, tmp_path, monkeypatch):
     model = tmp_path / "models" / "genomflode.sql"
     model.parent.mkdir()
     model.write_text("select 1")
-    monkeypatch.setattr(inputs, "PROJECT_ROOT", tmp_path)
-    monkeypatch.setattr(inputs, "CODE_INPUTS", (tmp_path / "models",))
+    monkeypatch.setattr(fingerprint, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(fingerprint, "CODE_INPUTS", (tmp_path / "models",))
     before = inputs_fingerprint(settings)
     model.write_text("select 2")
     assert inputs_fingerprint(settings) != before
@@ -92,14 +94,14 @@ def test_the_dbt_docs_fingerprint_follows_the_dbt_project_alone(tmp_path, monkey
     suite = tmp_path / "expectations" / "marts_genomflode.json"
     suite.parent.mkdir()
     suite.write_text("{}")
-    monkeypatch.setattr(inputs, "PROJECT_ROOT", tmp_path)
-    monkeypatch.setattr(inputs, "DBT_INPUTS", (tmp_path / "models",))
-    monkeypatch.setattr(inputs, "CODE_INPUTS", (tmp_path / "models", tmp_path / "expectations"))
-    before = inputs.dbt_project_fingerprint()
+    monkeypatch.setattr(fingerprint, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(fingerprint, "DBT_INPUTS", (tmp_path / "models",))
+    monkeypatch.setattr(fingerprint, "CODE_INPUTS", (tmp_path / "models", tmp_path / "expectations"))
+    before = fingerprint.dbt_project_fingerprint()
     suite.write_text('{"expectations": []}')
-    assert inputs.dbt_project_fingerprint() == before
+    assert fingerprint.dbt_project_fingerprint() == before
     model.write_text("select 2")
-    assert inputs.dbt_project_fingerprint() != before
+    assert fingerprint.dbt_project_fingerprint() != before
 
 
 def test_with_postgresql_unchanged_only_when_that_database_got_this_publish(settings):
@@ -109,7 +111,7 @@ def test_with_postgresql_unchanged_only_when_that_database_got_this_publish(sett
     with_pg = dataclasses.replace(settings, postgres_url="postgresql://finsam:secret@db.example.se:5433/finsam")
     assert unchanged_since_publish(settings, fp) is not None
     assert unchanged_since_publish(with_pg, fp) is None  # never published there
-    inputs.record_postgres_published(with_pg, "db.example.se:5433/finsam", fp)
+    record_postgres_published(with_pg, "db.example.se:5433/finsam", fp)
     assert unchanged_since_publish(with_pg, fp)["postgres"] == {
         "target": "db.example.se:5433/finsam",
         "fingerprint": fp,

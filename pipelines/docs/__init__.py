@@ -1,0 +1,1 @@
+"""The docs asset group (pipelines/docs/assets.py): documentation generated from the warehouse."""

@@ -1,0 +1,117 @@
+"""The docs group: the dbt docs site of this warehouse, as the asset `docs/dbt_docs`.
+
+`dbt docs generate --static` into `<data dir>/docs/dbt/`: `index.html` is one
+self-contained file (opens from disk, no web server), beside it `manifest.json` and
+`catalog.json` for tools. Built by the asset `docs/dbt_docs`, right after publish, and only
+when the dbt project or the DuckDB / dbt versions changed since the docs there were made
+(`dbt_project_fingerprint`, kept in `.fingerprint` beside them): the docs describe models,
+columns, tests and lineage, which the nightly data does not change. Their compiled SQL shows
+the as_of of the run that generated them.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.asset_keys import DOCS_KEY, PUBLISH_KEY
+from pipelines.fingerprint import dbt_project_fingerprint
+from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
+from pipelines.settings import DBT_PROJECT_DIR, Settings, get_settings
+from pipelines.transform.project import dbt_env, dbt_vars
+
+DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json", "catalog.json": "catalog.json"}
+DOCS_FINGERPRINT = ".fingerprint"
+
+
+def docs_dir(settings: Settings) -> Path:
+    return settings.docs_dir / "dbt"
+
+
+def docs_are_current(settings: Settings, fingerprint: str) -> bool:
+    out = docs_dir(settings)
+    try:
+        recorded = (out / DOCS_FINGERPRINT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    return recorded == fingerprint and all((out / name).exists() for name in DOCS_FILES.values())
+
+
+def generate_dbt_docs(settings: Settings, fingerprint: str | None = None) -> Path:
+    """`dbt docs generate --static` for this warehouse; returns `<data dir>/docs/dbt/index.html`.
+    With a fingerprint, records it beside the docs (after them, so a crash leaves none)."""
+    work = settings.docs_dir / ".dbt_target"  # kept between runs: dbt's partial parsing
+    work.mkdir(parents=True, exist_ok=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [
+        str(dbt), "docs", "generate", "--static",
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(work), "--log-path", str(work), "--vars", dbt_vars(settings),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **dbt_env(settings)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"dbt docs generate failed (exit {done.returncode}):\n{tail}")
+    out = docs_dir(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    for source, name in DOCS_FILES.items():
+        tmp = out / f".{name}.tmp"
+        shutil.copyfile(work / source, tmp)
+        os.replace(tmp, out / name)  # a reader never sees half a file
+    if fingerprint is not None:
+        (out / DOCS_FINGERPRINT).write_text(fingerprint, encoding="utf-8")
+    return out / "index.html"
+
+
+def build_dbt_docs_asset(deps: Sequence[dg.AssetKey] | None = None) -> dg.AssetsDefinition:
+    """After publish by default: generating the docs takes a while and BI users should not wait for them."""
+
+    @dg.asset(
+        key=DOCS_KEY,
+        deps=list(deps) if deps is not None else [PUBLISH_KEY],
+        group_name="docs",
+        kinds={"dbt", "html"},
+        owners=["team:data"],
+        pool="warehouse_writer",
+        retry_policy=WAREHOUSE_RETRY_POLICY,
+        required_resource_keys={"refresh_lock"},
+        description=(
+            "dbt docs for this warehouse (every model, column, test and the lineage), as one "
+            "self-contained page: <data dir>/docs/dbt/index.html, with manifest.json and catalog.json."
+        ),
+    )
+    def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = get_settings()
+        started = time.monotonic()
+        fingerprint = dbt_project_fingerprint()
+        regenerated = settings.force_rebuild or not docs_are_current(settings, fingerprint)
+        if regenerated:
+            with retry_only_transient():
+                index = generate_dbt_docs(settings, fingerprint)
+            context.log.info(f"dbt docs written to {index}")
+        else:
+            index = docs_dir(settings) / "index.html"
+            context.log.info(f"dbt docs kept: the dbt project is unchanged since {index} was generated")
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(index)),
+                "url": dg.MetadataValue.url(index.as_uri()),
+                "size_bytes": index.stat().st_size,
+                "regenerated": regenerated,
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        )
+
+    return dbt_docs

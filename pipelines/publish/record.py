@@ -1,0 +1,47 @@
+"""What publish has published: `<data dir>/published_inputs.json`.
+
+After the swap of bi.duckdb, publish records the fingerprint of the inputs its marts were built
+from (pipelines/fingerprint.py) and when; after the PostgreSQL publish, which database got the
+marts of which inputs. Publish writes this file and nothing else does; transform reads it to
+skip a build whose inputs are the published ones (pipelines/transform/inputs.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipelines.settings import Settings
+
+PUBLISHED_INPUTS_FILE = "published_inputs.json"
+
+
+def published_inputs_path(settings: Settings) -> Path:
+    return settings.data_dir / PUBLISHED_INPUTS_FILE
+
+
+def record_published(settings: Settings, fingerprint: str, published_at: str, build_id: int | None = None) -> None:
+    """After a publish: what bi.duckdb was built from (written atomically), and which warehouse
+    build it holds (pipeline_state.builds: the next publish replaces only what changed since)."""
+    path = published_inputs_path(settings)
+    tmp = path.with_name(path.name + ".tmp")
+    record = {"fingerprint": fingerprint, "published_at": published_at, "build_id": build_id}
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    tmp.replace(path)
+
+
+def record_postgres_published(settings: Settings, target: str, fingerprint: str) -> None:
+    """After the PostgreSQL publish: which database has the marts of which inputs."""
+    record = last_published(settings) or {}
+    record["postgres"] = {"target": target, "fingerprint": fingerprint}
+    path = published_inputs_path(settings)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    tmp.replace(path)
+
+
+def last_published(settings: Settings) -> dict | None:
+    try:
+        return json.loads(published_inputs_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
