@@ -105,11 +105,11 @@
             {%- set open = "false" -%}
         {%- endif -%}
         {%- if changed -%}
-        select * from {{ relation }} where {{ forbund }} in ({{ changed }})
-        union all
-        select * from {{ relation }} where {{ forbund }} not in ({{ changed }}) and {{ open }}
+            select * from {{ relation }} where {{ forbund }} in ({{ changed }})
+            union all
+            select * from {{ relation }} where {{ forbund }} not in ({{ changed }}) and {{ open }}
         {%- else -%}
-        select * from {{ relation }} where {{ open }}
+            select * from {{ relation }} where {{ open }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -118,7 +118,9 @@
 {% macro get_incremental_nightly_scope_sql(arg_dict) -%}
     {%- set scope = config.get('nightly_scope') -%}
     {%- if scope is none -%}
-        {{ exceptions.raise_compiler_error("incremental_strategy 'nightly_scope' needs config nightly_scope={forbund, period_slut}") }}
+        {{ exceptions.raise_compiler_error(
+            "incremental_strategy 'nightly_scope' needs config nightly_scope={forbund, period_slut}"
+        ) }}
     {%- endif -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     delete from {{ arg_dict['target_relation'] }}

@@ -36,11 +36,18 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         with retry_only_transient():
             # what changed since the build bi.duckdb holds (pipelines/transform/scope.py)
             with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-                changes = changes_since(con, (last_published(settings) or {}).get("build_id"))
+                previous_build = (last_published(settings) or {}).get("build_id")
+                changes = changes_since(con, previous_build)
             scoped = scoped_marts(dbt_project.manifest_path)
             result = publish(settings.warehouse_path, settings.bi_path, settings.bi_parquet_dir, changes, scoped)
         published_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        record_published(settings, fingerprint, published_at, build_id=result.build_id)
+        record_published(
+            settings,
+            fingerprint,
+            published_at,
+            build_id=result.build_id,
+            changed=None if result.changed is None else {"since_build_id": previous_build, "rows": result.changed},
+        )
         if result.replaced_in_part:
             context.log.info(f"changed rows replaced in {', '.join(result.replaced_in_part)} ({changes.describe()})")
         for name, rows in result.tables.items():

@@ -39,6 +39,9 @@ class PublishResult:
     tables: dict[str, int]  # mart name -> rows
     build_id: int | None  # the warehouse build published (pipeline_state.builds), None before the first
     replaced_in_part: list[str]  # marts of which only the changed rows were replaced
+    # After a night: what differs from the previous publish, as (mart, forbund, period_start,
+    # period_slut) with None for "any" (a mart without the column); None: everything may have.
+    changed: list[tuple[str, str | None, dt.date | None, dt.date | None]] | None = None
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -75,6 +78,41 @@ def _build_id(con: duckdb.DuckDBPyConnection) -> int | None:
     return con.execute("select max(build_id) from wh.pipeline_state.builds").fetchone()[0] if found else None
 
 
+CHANGE_COLUMNS = ("forbund", "period_start", "period_slut")
+# Not compared: the data date every dim_period row carries. It moves every night; a report whose
+# figures did not change keeps its file and the data date it was made from.
+NOT_COMPARED = ("as_of",)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [d[0] for d in con.sql(f"select * from {relation} limit 0").description]
+
+
+def _differences(
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    old_sql: str,
+    new_sql: str,
+    columns: list[str],
+    params: list | None = None,
+) -> set[tuple]:
+    """(mart, forbund, period_start, period_slut) of every row in one of the two selects and not
+    the other (EXCEPT ALL both ways, every column); a column the mart lacks is None."""
+    picked = ", ".join([f"'{mart}' as mart"] + [c if c in columns else f"null as {c}" for c in CHANGE_COLUMNS])
+    ignored = [c for c in NOT_COMPARED if c in columns]
+    exclude = f" exclude ({', '.join(ignored)})" if ignored else ""
+    # each side read once into a temp table, then compared both ways
+    con.execute(f"create or replace temp table old_rows as select *{exclude} from ({old_sql})", params or [])
+    con.execute(f"create or replace temp table new_rows as select *{exclude} from ({new_sql})", params or [])
+    found = con.execute(
+        f"select distinct {picked} from ((from old_rows except all from new_rows) "
+        "union all (from new_rows except all from old_rows))"
+    ).fetchall()
+    con.execute("drop table old_rows")
+    con.execute("drop table new_rows")
+    return set(found)
+
+
 def publish(
     warehouse_path: Path,
     bi_path: Path,
@@ -109,19 +147,35 @@ def publish(
         names = mart_tables(con, "wh")
         for name in published - set(names):
             con.execute(f"drop table {MARTS_SCHEMA}.{name}")
+        changed: set[tuple] | None = set() if in_part else None
         for name in names:
             mart = (scoped or {}).get(name)
+            old, new = f"{MARTS_SCHEMA}.{name}", f"wh.{MARTS_SCHEMA}.{name}"
             if in_part and mart is not None and name in published:
                 where, params = rows_changed(changes, mart)
-                con.execute("begin")
-                con.execute(f"delete from {MARTS_SCHEMA}.{name} where {where}", params)
-                con.execute(
-                    f"insert into {MARTS_SCHEMA}.{name} select * from wh.{MARTS_SCHEMA}.{name} where {where}", params
+                changed |= _differences(
+                    con,
+                    name,
+                    f"select * from {old} where {where}",
+                    f"select * from {new} where {where}",
+                    _columns(con, new),
+                    params,
                 )
+                con.execute("begin")
+                con.execute(f"delete from {old} where {where}", params)
+                con.execute(f"insert into {old} select * from {new} where {where}", params)
                 con.execute("commit")
                 replaced_in_part.append(name)
             else:
-                con.execute(f"create or replace table {MARTS_SCHEMA}.{name} as select * from wh.{MARTS_SCHEMA}.{name}")
+                if changed is not None:
+                    columns = _columns(con, new)
+                    same_shape = name in published and _columns(con, old) == columns
+                    changed |= (
+                        _differences(con, name, f"select * from {old}", f"select * from {new}", columns)
+                        if same_shape
+                        else {(name, None, None, None)}
+                    )
+                con.execute(f"create or replace table {old} as select * from {new}")
             tables[name] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{name}").fetchone()[0]
             con.execute(f"copy {MARTS_SCHEMA}.{name} to '{version_dir / (name + '.parquet')}' (format parquet)")
         build_id = _build_id(con)
@@ -140,5 +194,10 @@ def publish(
     os.replace(new_link, parquet_link)
     _prune_versions(versions, {version_dir.resolve(), previous})
     return PublishResult(
-        bi_path=bi_path, parquet_dir=parquet_link, tables=tables, build_id=build_id, replaced_in_part=replaced_in_part
+        bi_path=bi_path,
+        parquet_dir=parquet_link,
+        tables=tables,
+        build_id=build_id,
+        replaced_in_part=replaced_in_part,
+        changed=None if changed is None else sorted(changed, key=str),
     )

@@ -20,13 +20,17 @@ def published_inputs_path(settings: Settings) -> Path:
     return settings.data_dir / PUBLISHED_INPUTS_FILE
 
 
-def record_published(settings: Settings, fingerprint: str, published_at: str, build_id: int | None = None) -> None:
-    """After a publish: what bi.duckdb was built from (written atomically), and which warehouse
-    build it holds (pipeline_state.builds: the next publish replaces only what changed since)."""
+def record_published(
+    settings: Settings, fingerprint: str, published_at: str, build_id: int | None = None, changed: dict | None = None
+) -> None:
+    """After a publish: what bi.duckdb was built from (written atomically), which warehouse
+    build it holds (pipeline_state.builds: the next publish replaces only what changed since),
+    and, after a night, what differs from the publish of build `since_build_id`: `rows` of
+    (mart, forbund, period_start, period_slut), null meaning any (the reports redo only those)."""
     path = published_inputs_path(settings)
     tmp = path.with_name(path.name + ".tmp")
-    record = {"fingerprint": fingerprint, "published_at": published_at, "build_id": build_id}
-    tmp.write_text(json.dumps(record), encoding="utf-8")
+    record = {"fingerprint": fingerprint, "published_at": published_at, "build_id": build_id, "changed": changed}
+    tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
     tmp.replace(path)
 
 

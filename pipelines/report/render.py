@@ -195,6 +195,33 @@ def plan_latest(reader: MartReader, *, forbund_level: bool = True) -> list[Job]:
     return jobs
 
 
+# (mart, forbund, period_start, period_slut) of rows a publish changed; None = any
+Change = tuple[str, str | None, dt.date | None, dt.date | None]
+# marts a report reads by the whole year its period falls in (the förbund's financing)
+READ_BY_YEAR = frozenset({"finansiering"})
+
+
+def touched_by(job: Job, changes: list[Change], comparison: Period | None) -> bool:
+    """Whether rows a publish changed can show in the job's report: rows of its förbund (or of
+    every förbund) of its period or its comparison period, or of a period inside one of them
+    (the months of a half-year); of READ_BY_YEAR marts, any row overlapping them. A report
+    reads no other row of a longer period around its own."""
+    spans = [(job.period.period_start, job.period.period_slut)]
+    if comparison is not None:
+        spans.append((comparison.period_start, comparison.period_slut))
+    for mart, forbund, start, slut in changes:
+        if forbund is not None and forbund != job.forbund:
+            continue
+        if start is None or slut is None:
+            return True
+        if mart in READ_BY_YEAR:
+            if any(start <= s1 and slut >= s0 for s0, s1 in spans):
+                return True
+        elif any(s0 <= start and slut <= s1 for s0, s1 in spans):
+            return True
+    return False
+
+
 def _batches(jobs: list[Job], n: int) -> list[list[int]]:
     """The jobs' indexes in at most about `n` batches of whole förbund (a förbund's reports
     share its rows), each with about the same number of reports."""

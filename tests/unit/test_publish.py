@@ -124,3 +124,20 @@ def test_a_full_build_publishes_every_row_anew(tmp_path):
     assert result.replaced_in_part == []
     with duckdb.connect(str(bi), read_only=True) as con:
         assert con.execute("select sum(antal) from marts.genomflode").fetchone()[0] == 36
+
+
+def test_a_night_publish_records_which_forbund_and_periods_differ(tmp_path):
+    wh, bi = tmp_path / "warehouse.duckdb", tmp_path / "bi.duckdb"
+    _scoped_warehouse(wh)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("alter table marts.genomflode add column period_start date")
+        con.execute("update marts.genomflode set period_start = period_slut - interval 5 month")
+    publish(wh, bi, tmp_path / "bi")
+    with duckdb.connect(str(wh)) as con:  # the night changes B's row only
+        con.execute("update marts.genomflode set antal = 99 where forbund = 'B'")
+    night = Scope(full=False, reason="a night", since_as_of=dt.date(2026, 10, 31), forbund=("B",))
+    scoped = {"genomflode": ScopedMart("genomflode", "forbund", "period_slut", 0)}
+    result = publish(wh, bi, tmp_path / "bi", night, scoped)
+    assert result.changed == [("genomflode", "B", dt.date(2026, 1, 30), dt.date(2026, 6, 30))]
+    # a full publish says nothing about what changed: everything may have
+    assert publish(wh, bi, tmp_path / "bi", Scope(full=True, reason="full"), scoped).changed is None

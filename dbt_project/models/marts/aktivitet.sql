@@ -5,6 +5,14 @@
 -- of its activities was running (startdatum <= p1 and no end before p0) or had attendance,
 -- × kon (Kvinna, Man, and any other value seen); zeros, not holes.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 perioder as (
@@ -17,19 +25,20 @@ period_manader as (
 ),
 
 aktiviteter as (
-    select * from {{ ref('int_aktivitet') }}
+    {{ nightly_scope_rows(ref('int_aktivitet'), 'forbund', active_until='slutdatum') }}
 ),
 
 -- attendance per month: a period's hours are the sum of its months' (int_aktivitet_narvaro)
 narvaro_manad as (
-    select * from {{ ref('int_aktivitet_narvaro') }}
+    {{ nightly_scope_rows(ref('int_aktivitet_narvaro'), 'forbund', active_until='manad') }}
 ),
 
+-- every kon in the data, also on a night that reads only some of it
 kon as (
     select 'Kvinna' as kon
     union select 'Man'
-    union select distinct kon from aktiviteter
-    union select distinct kon from narvaro_manad
+    union select distinct kon from {{ ref('int_aktivitet') }}
+    union select distinct kon from {{ ref('int_aktivitet_narvaro') }}
 ),
 
 aktivitet_perioder as (
@@ -143,3 +152,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

@@ -21,10 +21,12 @@ rader as (
     {{ nightly_scope_rows(ref('int_ekonomi_insats_period'), 'forbund', period_slut='period_slut', months_back=8) }}
 ),
 
+deltagande_period_i_omfang as (
+    {{ nightly_scope_rows(ref('int_deltagande_period'), 'forbund', period_slut='period_slut', months_back=8) }}
+),
+
 deltagande_period as (
-    select * from (
-        {{ nightly_scope_rows(ref('int_deltagande_period'), 'forbund', period_slut='period_slut', months_back=8) }}
-    ) as rader_i_omfang
+    select * from deltagande_period_i_omfang
     where avslutad_till_resultat
 ),
 

@@ -16,10 +16,12 @@
 
 with
 
+deltagande_i_omfang as (
+    {{ nightly_scope_rows(ref('int_deltagande'), 'forbund', active_until='slutdatum') }}
+),
+
 deltagande as (
-    select * from (
-        {{ nightly_scope_rows(ref('int_deltagande'), 'forbund', active_until='slutdatum') }}
-    ) as deltagande_i_omfang
+    select * from deltagande_i_omfang
     where steg_matt
 ),
 

@@ -13,7 +13,9 @@
 with
 
 source as (
-    {{ newest_file_rows('(' ~ nightly_scope_rows(source('procapita', 'procapita_ekonomiskt_bistand'), none) ~ ')', ['_period_month']) }}
+    {{ newest_file_rows(
+        '(' ~ nightly_scope_rows(source('procapita', 'procapita_ekonomiskt_bistand'), none) ~ ')', ['_period_month']
+    ) }}
 ),
 
 household_rows as (

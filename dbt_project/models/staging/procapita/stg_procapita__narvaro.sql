@@ -11,7 +11,9 @@
 with
 
 source as (
-    {{ newest_file_rows('(' ~ nightly_scope_rows(source('procapita', 'procapita_narvaro'), none) ~ ')', ['_period_month']) }}
+    {{ newest_file_rows(
+        '(' ~ nightly_scope_rows(source('procapita', 'procapita_narvaro'), none) ~ ')', ['_period_month']
+    ) }}
 ),
 
 final as (
