@@ -13,10 +13,10 @@ from pipelines.fingerprint import dbt_project_fingerprint, inputs_fingerprint
 from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
-from pipelines.transform.dbt_build import probe_warehouse, prune_run_targets, with_row_counts
+from pipelines.transform.dbt_build import keep_partial_parse, probe_warehouse, prune_run_targets, with_row_counts
 from pipelines.transform.inputs import unchanged_since_publish
-from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, dbt_vars, ensure_manifest
-from pipelines.transform.scope import decide_scope, drop_scope, loaded_files, record_build, write_scope
+from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, ensure_manifest
+from pipelines.transform.scope import decide_scope, drop_scope, loaded_files, record_build, write_as_of, write_scope
 
 ensure_manifest()
 
@@ -56,11 +56,12 @@ def finsam_dbt_assets(
         with duckdb.connect(str(settings.warehouse_path)) as con:
             scope = decide_scope(con, settings.as_of, project_fingerprint, force=settings.force_rebuild)
             write_scope(con, scope)
+            write_as_of(con, settings.as_of)
             files = loaded_files(con)
         context.log.info(scope.describe())
         # Unit tests check the SQL on fixed fixtures, not the data: they run in `make test`
         # (tests/integration/test_dbt_unit_tests.py), not every night (as dbt recommends).
-        args = ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(settings)]
+        args = ["build", "--exclude-resource-type", "unit_test"]
         invocation = dbt.cli(args + (["--full-refresh"] if scope.full else []), context=context)
         try:
             # dbt's events as they come, then a row-count observation per table (pipelines/transform/dbt_build.py)
@@ -71,6 +72,7 @@ def finsam_dbt_assets(
             raise
     with duckdb.connect(str(settings.warehouse_path)) as con:
         record_build(con, settings.as_of, project_fingerprint, files, scope)
+    keep_partial_parse(invocation.target_path)
 
 
 class _NoResultOfSkippedBuild(logging.Filter):

@@ -122,3 +122,20 @@ def probe_warehouse(warehouse_path: Path) -> None:
     retry policy retries (pipelines/ops/retry.py)."""
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     duckdb.connect(str(warehouse_path)).close()
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def keep_partial_parse(run_target: Path, target_dir: Path = DBT_PROJECT_DIR / "target") -> None:
+    """After a dbt run: its partial-parse state becomes the one the next run starts from.
+
+    dagster-dbt gives each run a target dir of its own and copies `target/partial_parse.msgpack`
+    into it; that file comes from `dbt parse` (ensure_manifest), made for whatever warehouse
+    path was set then, and dbt parses the whole project again when the path differs. Kept from
+    the last run, it holds for the next night's run on the same warehouse."""
+    state = Path(run_target) / PARTIAL_PARSE
+    if state.is_file():
+        tmp = target_dir / f".{PARTIAL_PARSE}.tmp"
+        shutil.copyfile(state, tmp)
+        tmp.replace(target_dir / PARTIAL_PARSE)

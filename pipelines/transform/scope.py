@@ -117,6 +117,13 @@ def decide_scope(
     return Scope(full=False, reason=files, since_as_of=last_as_of, forbund=tuple(sorted(forbund)))
 
 
+def write_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    """The build's data date for dbt (dbt_project/macros/as_of.sql): a table, not a dbt var, so
+    that dbt's partial parsing survives the date moving."""
+    con.execute(f"create schema if not exists {STATE_SCHEMA}")
+    con.execute("create or replace table pipeline_state.run_as_of as select ?::date as as_of", [as_of])
+
+
 def write_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
     """The scope for dbt's models to read; a full build leaves no scope (everything is rebuilt)."""
     con.execute(f"create schema if not exists {STATE_SCHEMA}")

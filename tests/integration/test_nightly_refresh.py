@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import re
 import subprocess
 from pathlib import Path
 
@@ -77,9 +78,22 @@ def test_every_mart_of_the_night_equals_the_full_rebuild(night):
 
 def test_the_night_is_recorded_for_the_next_one(night):
     with duckdb.connect(str(night["nightly_data"] / "warehouse.duckdb"), read_only=True) as con:
-        as_of = con.execute("select as_of from pipeline_state.last_build").fetchone()[0]
+        last = con.execute(
+            "select as_of, rebuilt_in_full, forbund from pipeline_state.builds order by build_id desc limit 1"
+        ).fetchone()
         scope_tables = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'pipeline_state' and table_name like 'nightly%'"
         ).fetchone()[0]
-    assert as_of.isoformat() == NEXT_DAY
+    assert (last[0].isoformat(), last[1], len(last[2])) == (NEXT_DAY, False, 1)
     assert scope_tables == 0
+
+
+def test_after_the_night_reports_whose_rows_did_not_change_are_kept(night):
+    # the changed export ends episodes on the new day only: no latest complete half-year or
+    # year shows a changed row, so every report is kept (which rows a report shows: unit tests)
+    log = night["nightly"].stdout + night["nightly"].stderr
+    rendered = re.search(r"reports rendered (\d+) in [\d.]+ s.*?; (\d+) kept", log)
+    assert rendered, log[-3000:]
+    reports = list((night["nightly_data"] / "reports").rglob("*.html"))
+    assert int(rendered.group(1)) + int(rendered.group(2)) == len(reports)
+    assert int(rendered.group(2)) > 0
