@@ -222,7 +222,7 @@ def test_a_failed_cli_refresh_alerts_through_the_same_function(tmp_path, receive
     failed = run_module.RefreshOutcome(
         settings=s, success=False, published=False, run_id="cli-run-1", failures=["step x failed: boom"]
     )
-    monkeypatch.setattr(run_module, "_run_refresh", lambda settings: failed)
+    monkeypatch.setattr(run_module, "run_refresh_job", lambda settings: failed)
     assert run_module.run_refresh(s) is failed
     [line] = _lines(tmp_path)
     assert line[1:5] == ["FAILURE", "job=refresh", "run=cli-run-1", "trigger=cli"]
@@ -232,7 +232,7 @@ def test_a_failed_cli_refresh_alerts_through_the_same_function(tmp_path, receive
     def crash(settings):
         raise RuntimeError("instance storage is gone")
 
-    monkeypatch.setattr(run_module, "_run_refresh", crash)
+    monkeypatch.setattr(run_module, "run_refresh_job", crash)
     with pytest.raises(RuntimeError):
         run_module.run_refresh(s)
     assert "finsam refresh crashed: RuntimeError: instance storage is gone" in _lines(tmp_path)[-1][5]
@@ -244,7 +244,7 @@ def test_a_successful_cli_refresh_sends_nothing(tmp_path, monkeypatch):
 
     s = _settings(tmp_path, monkeypatch)
     ok = run_module.RefreshOutcome(settings=s, success=True, published=True, run_id="ok")
-    monkeypatch.setattr(run_module, "_run_refresh", lambda settings: ok)
+    monkeypatch.setattr(run_module, "run_refresh_job", lambda settings: ok)
     assert run_module.run_refresh(s).exit_code == 0
     assert not (tmp_path / "alerts.log").exists()
 
