@@ -226,7 +226,7 @@ def test_unregistered_insats_id_quarantines_through_ingest_kind(con, dirs):
     )
 
 
-def test_no_personnummer_anywhere_in_raw_and_pseudonyms_are_keyed(dirs, tmp_path):
+def test_no_personnummer_anywhere_in_raw(dirs, tmp_path):
     landing, quarantine = dirs
     copy_samples(landing)
     con_a = duckdb.connect(str(tmp_path / "a.duckdb"))
@@ -254,7 +254,14 @@ def test_no_personnummer_anywhere_in_raw_and_pseudonyms_are_keyed(dirs, tmp_path
     assert con_a.execute("select regexp_matches('197705263700', ?)", [PNR_LIKE]).fetchone()[0]
     names = {c for _, c in varchar_columns}
     assert not names & {"personnummer", "personnr1", "personnr2"}
+    con_a.close()
 
+
+def test_one_person_has_one_pseudonym_across_sources_and_another_key_gives_another(dirs, tmp_path):
+    landing, quarantine = dirs
+    copy_samples(landing)
+    con_a = duckdb.connect(str(tmp_path / "a.duckdb"))
+    ingest_all(con_a, landing, quarantine, key=b"key-A")
     # The same person (19770526-3700) in SUS and in Pro Capita gets the same pseudonym ...
     expected = pseudonym("197705263700", b"key-A")
     sus = con_a.execute(

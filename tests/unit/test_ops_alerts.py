@@ -229,13 +229,22 @@ def test_a_failed_cli_refresh_alerts_through_the_same_function(tmp_path, receive
     assert line[5] == "refresh failed; nothing was published; step x failed: boom"
     assert receiver.received[0]["json"]["trigger"] == "cli"
 
+
+def test_a_crashed_cli_refresh_alerts_and_releases_the_lock(tmp_path, monkeypatch):
+    import pipelines.run as run_module
+
+    monkeypatch.delenv("FINSAM_ALERT_WEBHOOK_URL", raising=False)
+    s = _settings(tmp_path, monkeypatch)
+
     def crash(settings):
         raise RuntimeError("instance storage is gone")
 
     monkeypatch.setattr(run_module, "run_refresh_job", crash)
     with pytest.raises(RuntimeError):
         run_module.run_refresh(s)
-    assert "finsam refresh crashed: RuntimeError: instance storage is gone" in _lines(tmp_path)[-1][5]
+    [line] = _lines(tmp_path)
+    assert line[1] == "FAILURE"
+    assert "finsam refresh crashed: RuntimeError: instance storage is gone" in line[5]
     assert (tmp_path / "refresh.lock").read_text() == ""  # released on the way out
 
 
