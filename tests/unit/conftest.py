@@ -8,7 +8,8 @@
 - `parsed_samples`: every source kind's sample export (tests/fixtures/samples), parsed once for
   the session;
 - `duplicated_sus`: writes the Malmö SUS sample with its first episode twice, an export the
-  parser accepts and the suite rejects.
+  parser accepts and the suite rejects;
+- `parsed_personnummer`: the values the personnummer parser is called with during one test.
 """
 
 from __future__ import annotations
@@ -108,3 +109,20 @@ def duplicated_sus() -> Callable[[Path, str], bytes]:
         return payload
 
     return write
+
+
+@pytest.fixture
+def parsed_personnummer(monkeypatch) -> list[str]:
+    """Every value pipelines.ingest.personnummer parses during the test, in order (the parser
+    itself still runs: the list only watches it)."""
+    from pipelines.ingest import personnummer
+
+    calls: list[str] = []
+    real = personnummer.parse_personnummer
+
+    def counting(value, refresh_day):
+        calls.append(value)
+        return real(value, refresh_day)
+
+    monkeypatch.setattr(personnummer, "parse_personnummer", counting)
+    return calls
