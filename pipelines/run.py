@@ -140,7 +140,7 @@ def run_refresh(s: Settings) -> RefreshOutcome:
             outcome.mart_rows = _bi_rows(s)
             return outcome
         try:
-            outcome = _run_refresh(s)
+            outcome = run_refresh_job(s)
         except Exception as exc:
             alert_cli_failure(s.data_dir, "", [f"finsam refresh crashed: {type(exc).__name__}: {exc}"], published=False)
             raise
@@ -149,7 +149,8 @@ def run_refresh(s: Settings) -> RefreshOutcome:
         return outcome
 
 
-def _run_refresh(s: Settings) -> RefreshOutcome:
+def run_refresh_job(s: Settings) -> RefreshOutcome:
+    """The refresh job, in process, without the lock or the alert `run_refresh` wraps it in."""
     import dagster as dg
 
     from pipelines.asset_keys import POSTGRES_KEY, PUBLISH_KEY

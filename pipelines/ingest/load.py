@@ -288,7 +288,9 @@ def _quarantine(f: LandingFile, quarantine_dir: Path, reason_text: str) -> tuple
 # --------------------------------------------------------------------------------------------
 
 
-def _export_date(f: LandingFile, exported_at: dt.datetime | None, refresh_day: dt.date) -> tuple[dt.date, str]:
+def export_date_of(f: LandingFile, exported_at: dt.datetime | None, refresh_day: dt.date) -> tuple[dt.date, str]:
+    """The day a file was exported, and where that came from: a whole date in its name, else its
+    Exekvering stamp, else the refresh day (the suites' `export_date` parameter)."""
     if f.file_date is not None and f.file_date_is_day:
         return f.file_date, "från filnamnet"
     if exported_at is not None:
@@ -311,7 +313,7 @@ def read_and_parse(
         read = read_file(f.path, spec)
     except ReadError as exc:
         return ParseResult(frame=None, errors=[RowError(f.name, None, None, str(exc))], error_count=1), None
-    export_date, source = _export_date(f, read.exported_at, refresh_day)
+    export_date, source = export_date_of(f, read.exported_at, refresh_day)
     ctx = ParseContext(
         file_name=f.name,
         export_date=export_date,
@@ -459,7 +461,7 @@ def _load_or_quarantine(
     """Validate and load one read file, or quarantine it (module docstring, steps 3 and 4)."""
     result, exported_at = read.result, read.exported_at
     read.result = None  # type: ignore[assignment] - the caller's reference must not keep the frame
-    export_date = _export_date(f, exported_at, refresh_day)[0]
+    export_date = export_date_of(f, exported_at, refresh_day)[0]
     now = dt.datetime.now().replace(microsecond=0)
     started = time.perf_counter()
 

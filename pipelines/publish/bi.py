@@ -63,7 +63,7 @@ def _clean_leftovers(data_dir: Path, bi_path: Path) -> None:
         link.unlink(missing_ok=True)
 
 
-def _prune_versions(versions: Path, keep: set[Path]) -> None:
+def prune_versions(versions: Path, keep: set[Path]) -> None:
     """Remove every version but the new one and the one readers may still be reading."""
     for p in versions.iterdir():
         if p.resolve() not in keep:
@@ -192,7 +192,7 @@ def publish(
     if parquet_link.exists() and not parquet_link.is_symlink():
         shutil.rmtree(parquet_link)
     os.replace(new_link, parquet_link)
-    _prune_versions(versions, {version_dir.resolve(), previous})
+    prune_versions(versions, {version_dir.resolve(), previous})
     return PublishResult(
         bi_path=bi_path,
         parquet_dir=parquet_link,

@@ -17,11 +17,11 @@ The frame GX sees is the parsed frame with three changes, all for the suite's sa
 Two steps per file, because GX on pandas costs ~1.5 s per million rows (a 4 M-row attendance
 file: 6 s, and a copy of the frame in pandas) while nearly all its expectations look at one
 value of a row (or one pair of values), which repeat a lot:
-1. `_passes_on_every_row`: the suite's expectations evaluated by Polars on every row, cautiously
+1. `passes_on_every_row`: the suite's expectations evaluated by Polars on every row, cautiously
    (an expectation or argument it does not know, or any doubt, counts as a failure);
 2. GX itself validates either the whole frame, when step 1 found or suspected a failure -- the
    outcome, the reason file, the warnings and the stored result are then those of a plain run --
-   or else the file's value cover (`_value_cover`): the first row of every distinct value of
+   or else the file's value cover (`value_cover`): the first row of every distinct value of
    every column a one-value expectation looks at, and of every distinct pair of a pair
    expectation. A one-value expectation passes on the cover exactly when it passes on every
    row, so GX still judges every value in the file; the uniqueness expectations, which need
@@ -138,8 +138,8 @@ def validate_file_frame(
         )
 
     if checked.height:
-        cover = checked[_value_cover(checked, expectations)]
-        if _passes_on_every_row(checked, cover, expectations, {"export_date": export_date}):
+        cover = checked[value_cover(checked, expectations)]
+        if passes_on_every_row(checked, cover, expectations, {"export_date": export_date}):
             outcome = run(cover, samples=False)  # expected to pass: no offending rows to list
             if outcome.ok and not outcome.warnings:
                 log.debug("%s: GX validated the value cover, %d of %d rows", file_name, cover.height, checked.height)
@@ -157,7 +157,7 @@ def validate_file_frame(
 # --------------------------------------------------------------------------------------------
 # The value cover and the every-row check (module docstring)
 
-# GX expectation type -> the keyword arguments `_passes_on_every_row` evaluates exactly. Any
+# GX expectation type -> the keyword arguments `passes_on_every_row` evaluates exactly. Any
 # other type or argument (e.g. `mostly`, `row_condition`) makes it answer False, so GX validates
 # every row.
 # With these arguments the outcome depends on one value (or pair) per row: the expectation holds
@@ -184,7 +184,7 @@ _FLOATS = (pl.Float32, pl.Float64)
 _NUMERIC = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64, *_FLOATS)
 
 
-def _domain(e: dict[str, Any]) -> tuple[str, ...] | None:
+def value_domain(e: dict[str, Any]) -> tuple[str, ...] | None:
     """The column(s) whose value (pair) decides a one-value expectation on a row."""
     kw = e.get("kwargs") or {}
     if e["type"] not in ONE_VALUE_EXPECTATIONS:
@@ -194,12 +194,12 @@ def _domain(e: dict[str, Any]) -> tuple[str, ...] | None:
     return (kw["column"],) if "column" in kw else None
 
 
-def _value_cover(frame: pl.DataFrame, expectations: list[dict[str, Any]]) -> pl.Series:
+def value_cover(frame: pl.DataFrame, expectations: list[dict[str, Any]]) -> pl.Series:
     """Row positions (ascending) holding every distinct value of every column a one-value
     expectation looks at, and every distinct pair of a pair expectation; at least one row.
 
     A one-value expectation passes on these rows exactly when it passes on every row."""
-    domains = list(dict.fromkeys(d for e in expectations if (d := _domain(e)) and set(d) <= set(frame.columns)))
+    domains = list(dict.fromkeys(d for e in expectations if (d := value_domain(e)) and set(d) <= set(frame.columns)))
     firsts = (
         frame.select(
             [
@@ -217,7 +217,7 @@ def _value_cover(frame: pl.DataFrame, expectations: list[dict[str, Any]]) -> pl.
 
 
 class _CannotEvaluate(Exception):
-    """An expectation `_passes_on_every_row` does not evaluate exactly: GX validates every row."""
+    """An expectation `passes_on_every_row` does not evaluate exactly: GX validates every row."""
 
 
 def _bound(value: Any, dtype: pl.DataType, parameters: dict[str, Any]) -> pl.Expr:
@@ -312,7 +312,7 @@ def _broken(frame: pl.DataFrame, kind: str, kw: dict[str, Any], parameters: dict
     raise _CannotEvaluate(kind)  # pragma: no cover - _EVALUATED lists the kinds above
 
 
-def _passes_on_every_row(
+def passes_on_every_row(
     frame: pl.DataFrame, cover: pl.DataFrame, expectations: list[dict[str, Any]], parameters: dict[str, Any]
 ) -> bool:
     """True when every expectation surely passes on every row of `frame`; False when one fails,

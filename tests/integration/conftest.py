@@ -5,6 +5,9 @@ each need a published data dir to start from, so they share this one (session sc
 copy it (`published_copy`) before they change anything. The first refresh's output is
 checked in test_refresh_e2e.py and test_quality_e2e.py.
 
+`generation_warehouse` writes a tiny warehouse whose marts say which refresh ("generation") they
+are, for the publish tests that must tell one whole publish from half of two.
+
 `postgres_cluster` is one throwaway PostgreSQL server for the session, `postgres_url` a new
 database with its own writer for one test (the PostgreSQL publish tests).
 """
@@ -57,6 +60,29 @@ def published_copy(demo_refresh, tmp_path) -> Callable[[str], Path]:
         return demo_refresh.copy_to(tmp_path / name)
 
     return copy
+
+
+def write_generation_warehouse(path: Path, generation: int, *, padding_rows: int = 0) -> None:
+    """Two marts whose row counts are tied to the generation: genomflode g*10, resultat g*10 + 1;
+    with `padding_rows`, a third mart (fordelning) of that many rows makes publish take a moment."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(
+            f"create or replace table marts.genomflode as select {generation} as generation, range as n from range({generation * 10})"
+        )
+        con.execute(
+            f"create or replace table marts.resultat as select {generation} as generation, range as n from range({generation * 10 + 1})"
+        )
+        if padding_rows:
+            con.execute(f"create or replace table marts.fordelning as select range as n from range({padding_rows})")
+
+
+@pytest.fixture(scope="session")
+def generation_warehouse() -> Callable[..., None]:
+    """write(path, generation, *, padding_rows=0): see write_generation_warehouse."""
+    return write_generation_warehouse
 
 
 @pytest.fixture(scope="session")

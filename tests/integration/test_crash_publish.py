@@ -52,24 +52,12 @@ elif point in ("before_swap", "between_swaps"):
         return real_replace(src, dst)
     bi.os.replace = replace
 elif point == "before_prune":
-    bi._prune_versions = lambda versions, keep: die()
+    bi.prune_versions = lambda versions, keep: die()
 
 data = Path(sys.argv[2])
 bi.publish(data / "warehouse.duckdb", data / "bi.duckdb", data / "bi")
 print("not killed", flush=True)
 """
-
-
-def _warehouse(path: Path, generation: int) -> None:
-    """Two marts whose row counts are tied to the generation: genomflode g*10, resultat g*10 + 1."""
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema if not exists marts")
-        con.execute(
-            f"create or replace table marts.genomflode as select {generation} as generation, range as n from range({generation * 10})"
-        )
-        con.execute(
-            f"create or replace table marts.resultat as select {generation} as generation, range as n from range({generation * 10 + 1})"
-        )
 
 
 def _generation_of_bi(bi: Path) -> int:
@@ -104,13 +92,13 @@ def _leftovers(data: Path) -> list[str]:
     [("mid_write", 1, 1), ("before_swap", 1, 1), ("between_swaps", 2, 1), ("before_prune", 2, 2)],
 )
 def test_publish_killed_at_any_step_leaves_whole_files_and_the_next_publish_cleans_up(
-    tmp_path, point, bi_after, parquet_after
+    tmp_path, generation_warehouse, point, bi_after, parquet_after
 ):
     data = tmp_path
-    _warehouse(data / "warehouse.duckdb", 1)
+    generation_warehouse(data / "warehouse.duckdb", 1)
     publish(data / "warehouse.duckdb", data / "bi.duckdb", data / "bi")
     before = _digest(data / "bi.duckdb")
-    _warehouse(data / "warehouse.duckdb", 2)
+    generation_warehouse(data / "warehouse.duckdb", 2)
 
     crashed = subprocess.run(
         [sys.executable, "-c", CRASH, point, str(data)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
@@ -124,7 +112,7 @@ def test_publish_killed_at_any_step_leaves_whole_files_and_the_next_publish_clea
     if point in ("mid_write", "before_swap"):
         assert "bi.duckdb.tmp" in _leftovers(data)  # what the next publish has to clean up
 
-    _warehouse(data / "warehouse.duckdb", 3)
+    generation_warehouse(data / "warehouse.duckdb", 3)
     publish(data / "warehouse.duckdb", data / "bi.duckdb", data / "bi")
     assert _generation_of_bi(data / "bi.duckdb") == 3 and _generation_of_parquet(data / "bi") == 3
     assert _leftovers(data) == []

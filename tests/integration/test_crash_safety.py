@@ -1,19 +1,21 @@
 """`finsam refresh` killed with SIGKILL at any moment: BI never sees half a refresh.
 
-A copy of the session's published demo data dir (tests/integration/conftest.py), four
-refreshes, one of them whole (~2 refresh times). Every refresh here runs with --force: the
-inputs are those of the copied publish, and an unchanged refresh would skip dbt and publish
-(pipelines/transform/inputs.py).
+A copy of the session's published demo data dir (tests/integration/conftest.py) is the
+"previous publish"; four refreshes on it, two of them as far as publish (~2 refresh times).
+Every refresh here runs with --force: the inputs are those of the copied publish, and an
+unchanged refresh would skip dbt and publish (pipelines/transform/inputs.py).
 1. a refresh killed during dbt, its whole process group (as systemd or a container runtime
    kills), while a second `finsam refresh` is refused with exit code 3: the published files
    are untouched, no temporary file is left;
-2. the next refresh succeeds regardless: it finds the dead refresh in the lock file, marks its
-   run failed, gives back its pool slot (else it would wait for ever), and DuckDB recovers the
-   half-written warehouse from its WAL; this is the "previous publish";
-3. a refresh killed after 2 seconds, starting up: bi.duckdb and the Parquet files unchanged;
-4. a refresh killed during publish, as soon as bi.duckdb.tmp appears (only the refresh
-   process): both unchanged byte for byte (or, if the kill lost the race with the rename,
-   bi.duckdb whole and new); then the lock watchdog reaps it and the next publish cleans up.
+2. the next refresh gets going regardless: it finds the dead refresh in the lock file, marks
+   its run failed, gives back its pool slot (else it would wait for ever), and DuckDB recovers
+   the half-written warehouse from its WAL; it is killed during publish, as soon as
+   bi.duckdb.tmp appears (only the refresh process): bi.duckdb and the Parquet files are
+   unchanged byte for byte (or, if the kill lost the race with the rename, bi.duckdb whole
+   and new); the lock watchdog reaps it;
+3. the next refresh succeeds, cleans up what the killed publish left, and publishes the same
+   marts as before;
+4. a refresh killed after 2 seconds, starting up: bi.duckdb and the Parquet files unchanged.
 The deterministic kill points inside publish() are in test_crash_publish.py.
 """
 
@@ -99,7 +101,10 @@ def _leftovers(data: Path) -> list[str]:
 
 def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatch):
     data = published_copy()
-    published = _published(data)
+    before = _published(data)
+    marts_before = _mart_rows(data / "bi.duckdb")
+    assert len(before["parquet"]) == len(marts_before) >= 10
+
     # 1. a refresh killed during dbt; meanwhile a second refresh is refused
     in_dbt = Refresh(data)
     assert in_dbt.wait_for("Running dbt command", timeout=300), "".join(in_dbt.lines[-30:])
@@ -110,27 +115,11 @@ def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatc
     assert second.returncode == 3, second.stdout[-2000:] + second.stderr[-2000:]
     assert f"another refresh is running (pid {in_dbt.proc.pid} since " in second.stderr
     in_dbt.kill(group=True)
-    assert _published(data) == published
+    assert _published(data) == before
     assert _leftovers(data) in ([], ["warehouse.duckdb.wal"])
 
-    # 2. the next refresh succeeds, and is the publish the rest is compared with
-    first = subprocess.run(
-        refresh_command(data, "--force"), capture_output=True, text=True, timeout=900, env=refresh_env()
-    )
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert _leftovers(data) == [] and (data / "refresh.lock").read_text() == ""
-    assert (data / "docs" / "dbt" / "index.html").stat().st_size > 100_000 and "dbt docs" in first.stdout
-    before = _published(data)
-    marts_before = _mart_rows(data / "bi.duckdb")
-    assert len(before["parquet"]) == len(marts_before) >= 10
-
-    # 3. killed while starting up
-    early = Refresh(data)
-    time.sleep(2)
-    early.kill()
-    assert _published(data) == before
-
-    # 4. killed during publish, as soon as bi.duckdb.tmp exists
+    # 2. the next refresh gets past the dead one as far as publish, and is killed there, as soon
+    # as bi.duckdb.tmp exists
     in_publish = Refresh(data)
     tmp = data / "bi.duckdb.tmp"
     deadline = time.monotonic() + 600
@@ -144,12 +133,11 @@ def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatc
         assert _mart_rows(data / "bi.duckdb") == _mart_rows(data / "warehouse.duckdb")
     assert (data / "refresh.lock").read_text() != ""  # the dead refresh's name is still in the lock file
 
-    # the watchdog (or the next refresh) reaps it; the next publish cleans up
+    # the watchdog reaps it
     import dagster as dg
     from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
     from pipelines.ops.lock import reap_if_abandoned
-    from pipelines.publish.bi import publish
 
     monkeypatch.delenv("FINSAM_ALERT_WEBHOOK_URL", raising=False)
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
@@ -164,7 +152,20 @@ def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatc
         assert instance.event_log_storage.get_concurrency_info("warehouse_writer").claimed_slots == []
     alerts = (data / "alerts.log").read_text(encoding="utf-8").splitlines()
     assert sum("killed or crashed" in line and "\ttrigger=cli\t" in line for line in alerts) >= 2
-    publish(data / "warehouse.duckdb", data / "bi.duckdb", data / "bi")
-    assert _leftovers(data) == []
+
+    # 3. the next refresh succeeds, and its publish cleans up
+    done = subprocess.run(
+        refresh_command(data, "--force"), capture_output=True, text=True, timeout=900, env=refresh_env()
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert _leftovers(data) == [] and (data / "refresh.lock").read_text() == ""
+    assert (data / "docs" / "dbt" / "index.html").stat().st_size > 100_000 and "dbt docs" in done.stdout
     assert len(list((data / "bi_versions").iterdir())) <= 2
     assert _mart_rows(data / "bi.duckdb") == marts_before  # same exports, same marts
+    published = _published(data)
+
+    # 4. killed while starting up
+    early = Refresh(data)
+    time.sleep(2)
+    early.kill()
+    assert _published(data) == published

@@ -18,7 +18,6 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 
@@ -69,25 +68,12 @@ while True:
 """
 
 GENERATIONS = 6
+PADDING_ROWS = 200_000  # publish takes a moment
 
 
-def _warehouse(path: Path, generation: int) -> None:
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema if not exists marts")
-        con.execute(
-            f"create or replace table marts.genomflode as select {generation} as generation, range as n from range({generation * 10})"
-        )
-        con.execute(
-            f"create or replace table marts.resultat as select {generation} as generation, range as n from range({generation * 10 + 1})"
-        )
-        con.execute(
-            "create or replace table marts.fordelning as select range as n from range(200000)"
-        )  # publish takes a moment
-
-
-def test_readers_see_no_error_and_always_one_whole_refresh(tmp_path):
+def test_readers_see_no_error_and_always_one_whole_refresh(tmp_path, generation_warehouse):
     data = tmp_path
-    _warehouse(data / "warehouse.duckdb", 1)
+    generation_warehouse(data / "warehouse.duckdb", 1, padding_rows=PADDING_ROWS)
     publish(data / "warehouse.duckdb", data / "bi.duckdb", data / "bi")
     stop = data / "stop"
     readers = {}
@@ -103,7 +89,7 @@ def test_readers_see_no_error_and_always_one_whole_refresh(tmp_path):
 
     started = time.monotonic()
     for generation in range(2, GENERATIONS + 1):
-        _warehouse(data / "warehouse.duckdb", generation)
+        generation_warehouse(data / "warehouse.duckdb", generation, padding_rows=PADDING_ROWS)
         publish(data / "warehouse.duckdb", data / "bi.duckdb", data / "bi")
         time.sleep(0.3)
     elapsed = time.monotonic() - started

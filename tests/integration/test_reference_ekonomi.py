@@ -31,8 +31,10 @@ from test_reference_reports import (
     AVESTA_AS_OF,
     AVESTA_FORBUND,
     AVESTA_INSATS,
+    AVESTA_INSATS_ROW,
     D,
     avesta_2018,
+    check_avesta,
     deltagare_rows,
     load_raw,
     person_id,
@@ -329,7 +331,7 @@ def malmo_activities() -> tuple[list[dict], list[dict]]:
 def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     _check_ledger()
     episodes = avesta_2018()
-    reference._check_avesta(episodes)
+    check_avesta(episodes)
     payments = avesta_payments(avesta_i_mal(episodes))
     aktiviteter, narvaro = malmo_activities()
 
@@ -339,15 +341,7 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
             layouts,
             "insatser",
             [
-                {
-                    "forbund": AVESTA_FORBUND,
-                    "insats_id": AVESTA_INSATS,
-                    "insatsnamn": "Samverkansteam Avesta",
-                    "startdatum": D(2015, 1, 1),
-                    "arsplatser": 60.0,
-                    "provotid_dagar": 60,
-                    "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
-                },
+                AVESTA_INSATS_ROW,
                 {
                     "forbund": VASTERAS_FORBUND,
                     "insats_id": MAC_INSATS,

@@ -326,7 +326,19 @@ def avesta_2018() -> list[Episode]:
     return episodes
 
 
-def _check_avesta(episodes: list[Episode]) -> None:
+AVESTA_INSATS_ROW = {
+    "forbund": AVESTA_FORBUND,
+    "insats_id": AVESTA_INSATS,
+    "insatsnamn": "Samverkansteam Avesta",
+    "startdatum": D(2015, 1, 1),
+    "arsplatser": 60.0,
+    "provotid_dagar": 60,
+    "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
+}
+"""Samverkansteam Avesta as insatsregistret lists it (raw.insatser), for every Avesta fixture."""
+
+
+def check_avesta(episodes: list[Episode]) -> None:
     """The fixture realises the report's table before the warehouse sees it."""
     p0, p1 = D(2018, 1, 1), AVESTA_AS_OF
     slut = [e.slut if e.slut and e.slut <= p1 else None for e in episodes]
@@ -678,24 +690,14 @@ def build_warehouse(tmp_path: Path, as_of: dt.date, load) -> duckdb.DuckDBPyConn
 @pytest.fixture(scope="module")
 def avesta(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     episodes = avesta_2018()
-    _check_avesta(episodes)
+    check_avesta(episodes)
 
     def load(con, layouts):
         load_raw(
             con,
             layouts,
             "insatser",
-            [
-                {
-                    "forbund": AVESTA_FORBUND,
-                    "insats_id": AVESTA_INSATS,
-                    "insatsnamn": "Samverkansteam Avesta",
-                    "startdatum": D(2015, 1, 1),
-                    "arsplatser": 60.0,
-                    "provotid_dagar": 60,
-                    "malutfall": "arbete, studier, arbetslivsinriktad_rehab",
-                }
-            ],
+            [AVESTA_INSATS_ROW],
             "insatser_avesta_2019-01-31.csv",
             D(2019, 1, 31),
         )

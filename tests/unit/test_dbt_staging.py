@@ -2,8 +2,8 @@
 
 A module fixture writes the raw tables exactly as ingest lays them out
 (pipelines/sources/README.md) with a handful of rows from several files per kind, runs
-`dbt build` on the seeds and the staging models (their data tests and unit tests included),
-and the tests read the staging views back. The rows are chosen so that each replacement rule
+`dbt build` on the seeds and the staging models (their data tests included; the dbt unit tests
+run in tests/integration/test_dbt_unit_tests.py), and the tests read the staging views back. The rows are chosen so that each replacement rule
 has a key the newest file replaces, a key only an older file holds, and a newer-looking file
 that must lose; a wrong rule shows up as a wrong sum.
 
@@ -757,9 +757,19 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     path = work_dir / "warehouse.duckdb"
     create_raw_tables(path)
     result = run_dbt(
-        # Seeds, staging models, their data tests and unit tests. Cautious indirect selection keeps
-        # out tests that also need intermediate or marts models, which this build does not make.
-        ["build", "--select", "staging", "resource_type:seed", "--indirect-selection", "cautious"],
+        # Seeds, staging models and their data tests. Cautious indirect selection keeps out tests
+        # that also need intermediate or marts models, which this build does not make. The dbt
+        # unit tests (staging's among them) run once, all together, in test_dbt_unit_tests.py.
+        [
+            "build",
+            "--select",
+            "staging",
+            "resource_type:seed",
+            "--indirect-selection",
+            "cautious",
+            "--exclude-resource-type",
+            "unit_test",
+        ],
         path,
         work_dir,
     )
@@ -909,7 +919,7 @@ def test_narvaro_replaced_by_month(warehouse):
     ]
 
 
-def test_budget_and_finansiering_replaced_per_year_and_forbund(warehouse):
+def test_budget_replaced_per_year_and_forbund(warehouse):
     assert rows(
         warehouse, "select ar, insats_id, kostnadsslag, belopp from staging.stg_ekonomi__budget order by ar, insats_id"
     ) == [
@@ -917,6 +927,9 @@ def test_budget_and_finansiering_replaced_per_year_and_forbund(warehouse):
         (2022, "(förbund)", "Egen personal", 1900000.0),
         (2022, "AV1", "Externa tjänster", 450000.0),
     ]
+
+
+def test_finansiering_replaced_per_year_and_forbund_the_later_exekvering_winning_a_tie(warehouse):
     # same file date: the later Exekvering stamp wins, although its file is older on disk
     assert rows(warehouse, "select ar, finansiar, belopp from staging.stg_ekonomi__finansiering order by ar") == [
         (2021, "Avesta kommun", 250000.0),

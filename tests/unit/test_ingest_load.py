@@ -11,8 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.ingest import IngestReport, ingest_kind, load_specs, registered_insats_ids
-from pipelines.ingest import load as load_mod
-from pipelines.ingest.load import files_to_ingest
+from pipelines.ingest.load import LEDGER_COLUMNS, LEDGER_TABLE, files_to_ingest
 from pipelines.ingest.personnummer import pseudonym
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
@@ -34,17 +33,8 @@ EXPECTED_ROWS = {
 PNR_LIKE = r"(^|[^0-9])([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}([^0-9]|$)"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    """Anything ingest writes under the data dir (e.g. quality results) goes to tmp_path."""
-    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path / "data"))
-
-
-@pytest.fixture
-def dirs(tmp_path):
-    landing, quarantine = tmp_path / "landing", tmp_path / "quarantine"
-    landing.mkdir()
-    return landing, quarantine
+# Anything ingest writes under the data dir (e.g. quality results) goes to a temp dir.
+pytestmark = pytest.mark.usefixtures("isolated_data_dir")
 
 
 @pytest.fixture
@@ -236,7 +226,7 @@ def test_unregistered_insats_id_quarantines_through_ingest_kind(con, dirs):
     )
 
 
-def test_no_personnummer_anywhere_in_raw_and_pseudonyms_are_keyed(dirs, tmp_path):
+def test_no_personnummer_anywhere_in_raw(dirs, tmp_path):
     landing, quarantine = dirs
     copy_samples(landing)
     con_a = duckdb.connect(str(tmp_path / "a.duckdb"))
@@ -264,7 +254,14 @@ def test_no_personnummer_anywhere_in_raw_and_pseudonyms_are_keyed(dirs, tmp_path
     assert con_a.execute("select regexp_matches('197705263700', ?)", [PNR_LIKE]).fetchone()[0]
     names = {c for _, c in varchar_columns}
     assert not names & {"personnummer", "personnr1", "personnr2"}
+    con_a.close()
 
+
+def test_one_person_has_one_pseudonym_across_sources_and_another_key_gives_another(dirs, tmp_path):
+    landing, quarantine = dirs
+    copy_samples(landing)
+    con_a = duckdb.connect(str(tmp_path / "a.duckdb"))
+    ingest_all(con_a, landing, quarantine, key=b"key-A")
     # The same person (19770526-3700) in SUS and in Pro Capita gets the same pseudonym ...
     expected = pseudonym("197705263700", b"key-A")
     sus = con_a.execute(
@@ -287,20 +284,18 @@ def test_no_personnummer_anywhere_in_raw_and_pseudonyms_are_keyed(dirs, tmp_path
     assert pseudonym("197705263700", b"key-B") != expected
 
 
-def test_rows_and_ledger_are_one_transaction(con, dirs, monkeypatch):
+def test_rows_and_ledger_are_one_transaction(con, dirs):
     landing, quarantine = dirs
     shutil.copy(SAMPLES / "budget_2018.csv", landing)
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    original = load_mod._write_ledger
-    monkeypatch.setattr(load_mod, "_write_ledger", broken)
-    with pytest.raises(RuntimeError, match="disk full"):
+    # A ledger that refuses every "loaded" row: the ledger write fails after the rows were appended.
+    columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in LEDGER_COLUMNS)
+    con.execute("create schema if not exists raw")
+    con.execute(f"create table {LEDGER_TABLE} ({columns}, check (status <> 'loaded'))")
+    with pytest.raises(duckdb.ConstraintException):
         ingest_kind(con, "budget", landing, quarantine, KEY, REFRESH, None)
     assert count(con, "budget") == 0  # the appended rows were rolled back
     assert (landing / "budget_2018.csv").exists()
-    monkeypatch.setattr(load_mod, "_write_ledger", original)
+    con.execute(f"drop table {LEDGER_TABLE}")
     report = ingest_kind(con, "budget", landing, quarantine, KEY, REFRESH, None)
     assert report.rows_loaded == 5 and count(con, "budget") == 5
 

@@ -18,33 +18,16 @@ REFRESH = dt.date(2026, 11, 23)
 KEY = b"overlap-test-key"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path / "data"))
-
-
-@pytest.fixture
-def dirs(tmp_path):
-    landing, quarantine = tmp_path / "landing", tmp_path / "quarantine"
-    landing.mkdir()
-    return landing, quarantine
+pytestmark = pytest.mark.usefixtures("isolated_data_dir")
 
 
 def _ledger(con):
     return con.execute("select file_name, status, rows from raw._file_ledger order by file_name").fetchall()
 
 
-def _duplicated_sus(landing: Path, name: str) -> None:
-    """A SUS export the parser accepts and the suite rejects (the first episode twice)."""
-    text = (SAMPLES / "sus_deltagare_malmo_2020-01-15.csv").read_bytes().decode("utf-8-sig")
-    newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.split(newline)
-    (landing / name).write_text(newline.join([lines[0], lines[1], *lines[1:]]), encoding="utf-8")
-
-
-def test_rows_of_a_file_the_suite_rejects_are_rolled_back_and_the_next_file_loads(dirs):
+def test_rows_of_a_file_the_suite_rejects_are_rolled_back_and_the_next_file_loads(dirs, duplicated_sus):
     landing, quarantine = dirs
-    _duplicated_sus(landing, "sus_deltagare_malmo_2020-01-14.csv")  # older: ingested first
+    duplicated_sus(landing, "sus_deltagare_malmo_2020-01-14.csv")  # older: ingested first
     shutil.copy(SAMPLES / "sus_deltagare_malmo_2020-01-15.csv", landing)
     with duckdb.connect(":memory:") as con:
         report = ingest_kind(con, "sus_deltagare", landing, quarantine, KEY, REFRESH, {"AC-MALMO"})

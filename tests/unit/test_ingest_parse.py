@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from pipelines.ingest.discovery import discover
-from pipelines.ingest.load import _export_date
+from pipelines.ingest.load import export_date_of
 from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, parse_frame
 from pipelines.ingest.personnummer import pseudonym
 from pipelines.ingest.readers import read_file
@@ -39,7 +39,7 @@ def parse(path: Path, kind: str, *, registered: set[str] | None = None, refresh:
     spec = SPECS[kind]
     landing = next(f for f in discover(path.parent, kind, SPECS) if f.path == path)
     read = read_file(path, spec)
-    export_date, source = _export_date(landing, read.exported_at, refresh)
+    export_date, source = export_date_of(landing, read.exported_at, refresh)
     ctx = ParseContext(
         file_name=path.name,
         export_date=export_date,

@@ -222,20 +222,29 @@ def test_a_failed_cli_refresh_alerts_through_the_same_function(tmp_path, receive
     failed = run_module.RefreshOutcome(
         settings=s, success=False, published=False, run_id="cli-run-1", failures=["step x failed: boom"]
     )
-    monkeypatch.setattr(run_module, "_run_refresh", lambda settings: failed)
+    monkeypatch.setattr(run_module, "run_refresh_job", lambda settings: failed)
     assert run_module.run_refresh(s) is failed
     [line] = _lines(tmp_path)
     assert line[1:5] == ["FAILURE", "job=refresh", "run=cli-run-1", "trigger=cli"]
     assert line[5] == "refresh failed; nothing was published; step x failed: boom"
     assert receiver.received[0]["json"]["trigger"] == "cli"
 
+
+def test_a_crashed_cli_refresh_alerts_and_releases_the_lock(tmp_path, monkeypatch):
+    import pipelines.run as run_module
+
+    monkeypatch.delenv("FINSAM_ALERT_WEBHOOK_URL", raising=False)
+    s = _settings(tmp_path, monkeypatch)
+
     def crash(settings):
         raise RuntimeError("instance storage is gone")
 
-    monkeypatch.setattr(run_module, "_run_refresh", crash)
+    monkeypatch.setattr(run_module, "run_refresh_job", crash)
     with pytest.raises(RuntimeError):
         run_module.run_refresh(s)
-    assert "finsam refresh crashed: RuntimeError: instance storage is gone" in _lines(tmp_path)[-1][5]
+    [line] = _lines(tmp_path)
+    assert line[1] == "FAILURE"
+    assert "finsam refresh crashed: RuntimeError: instance storage is gone" in line[5]
     assert (tmp_path / "refresh.lock").read_text() == ""  # released on the way out
 
 
@@ -244,7 +253,7 @@ def test_a_successful_cli_refresh_sends_nothing(tmp_path, monkeypatch):
 
     s = _settings(tmp_path, monkeypatch)
     ok = run_module.RefreshOutcome(settings=s, success=True, published=True, run_id="ok")
-    monkeypatch.setattr(run_module, "_run_refresh", lambda settings: ok)
+    monkeypatch.setattr(run_module, "run_refresh_job", lambda settings: ok)
     assert run_module.run_refresh(s).exit_code == 0
     assert not (tmp_path / "alerts.log").exists()
 

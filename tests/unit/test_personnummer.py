@@ -107,17 +107,10 @@ def test_pseudonym_is_hmac_sha256_of_the_12_digits_and_keyed():
     assert pseudonym("198112189876", b"other-key") != expected
 
 
-def test_pseudonymise_column_hashes_each_distinct_value_once(monkeypatch):
+def test_pseudonymise_column_hashes_each_distinct_value_once(parsed_personnummer):
     a, b = "19811218-9876", make("19850221", "484")
     frame = pl.DataFrame({"pnr": [a, b, a, None, "811218-9876", a, "bad"]})
-    calls: list[str] = []
-    real = pnr_mod.parse_personnummer
-
-    def counting(value, refresh_day):
-        calls.append(value)
-        return real(value, refresh_day)
-
-    monkeypatch.setattr(pnr_mod, "parse_personnummer", counting)
+    calls = parsed_personnummer
     out = pseudonymise_column(
         frame,
         "pnr",

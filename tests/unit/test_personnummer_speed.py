@@ -16,7 +16,6 @@ import random
 import polars as pl
 import pytest
 
-from pipelines.ingest import personnummer as pnr_mod
 from pipelines.ingest.personnummer import PersonnummerMemo, luhn_ok, pseudonymise_column, pseudonymiser
 
 REFRESH = dt.date(2026, 11, 23)
@@ -65,17 +64,10 @@ def _pseudonymise(frame, memo=None):
     )
 
 
-def test_memo_gives_the_same_columns_and_parses_each_value_once(monkeypatch):
+def test_memo_gives_the_same_columns_and_parses_each_value_once(parsed_personnummer):
     first = _frame(["19811218-9876", "811218-9876", "bad", None, "19850221-4846", "19811218-9876"])
     second = _frame(["19850221-4846", "19900101-0017", "bad", "19811218-9876", None, "20300101-1236"])
-    calls: list[str] = []
-    real = pnr_mod.parse_personnummer
-
-    def counting(value, refresh_day):
-        calls.append(value)
-        return real(value, refresh_day)
-
-    monkeypatch.setattr(pnr_mod, "parse_personnummer", counting)
+    calls = parsed_personnummer
     memo = PersonnummerMemo(KEY, REFRESH)
     with_memo = [_pseudonymise(first, memo), _pseudonymise(second, memo)]
     assert sorted(calls) == sorted({v for v in first["pnr"].to_list() + second["pnr"].to_list() if v is not None})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,26 +17,12 @@ import polars as pl
 import pytest
 
 from pipelines.ingest import ingest_kind, load_specs
-from pipelines.ingest.discovery import discover
-from pipelines.ingest.load import _export_date, read_and_parse
 from pipelines.quality.files import check_parsed_file, validate_file_frame, validation_frame
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 SPECS = load_specs()
 REFRESH = dt.date(2026, 11, 23)
 KEY = b"quality-test-key"
-SAMPLE_OF_KIND = {
-    "insatser": "insatser_2022-08-01.csv",
-    "sus_deltagare": "sus_deltagare_malmo_2020-01-15.csv",
-    "sus_anonyma": "sus_anonyma_2022-08-10.csv",
-    "stegmatning": "stegmatning_2022-08-05.csv",
-    "procapita_aktiviteter": "procapita_aktiviteter_2020-01-10.csv",
-    "procapita_narvaro": "procapita_narvaro_2019.csv",
-    "procapita_ekonomiskt_bistand": "procapita_ekonomiskt_bistand_2022-07.txt",
-    "budget": "budget_2018.csv",
-    "finansiering": "finansiering_2018.csv",
-    "ledger": "ledger_2018.csv",
-}
 PNR_LIKE = re.compile(r"(?<!\d)(?:19|20)?\d{6}[-+]?\d{4}(?!\d)")
 
 
@@ -78,38 +63,19 @@ BROKEN = {
 }
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """The hook finds <data dir>/validation through the settings: point them at a temp dir."""
-    data = tmp_path_factory.mktemp("quality_files")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FINSAM_DATA_DIR", str(data))
-        yield data
+def test_every_kind_has_a_breaker():
+    assert set(BROKEN) == set(SPECS)
 
 
-@pytest.fixture(scope="module")
-def parsed(tmp_path_factory):
-    """kind -> (LandingFile, ParseResult, export date) of the kind's sample export."""
-    landing = tmp_path_factory.mktemp("landing")
-    out = {}
-    for kind, name in SAMPLE_OF_KIND.items():
-        shutil.copy(SAMPLES / name, landing / name)
-        [f] = [f for f in discover(landing, kind, SPECS) if f.name == name]
-        result, exported_at = read_and_parse(f, SPECS[kind], key=KEY, refresh_day=REFRESH, registered_insats_ids=None)
-        assert result.ok, [str(e) for e in result.errors]
-        out[kind] = (f, result, _export_date(f, exported_at, REFRESH)[0])
-    return out
-
-
-def test_every_kind_has_a_case():
-    assert set(SAMPLE_OF_KIND) == set(SPECS) == set(BROKEN)
-
-
-@pytest.mark.parametrize("kind", sorted(SAMPLE_OF_KIND))
-def test_clean_sample_passes_its_suite(kind, parsed, data_dir):
-    f, result, export_date = parsed[kind]
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_clean_sample_passes_its_suite(kind, parsed_samples, quality_data_dir):
+    f, result, export_date = parsed_samples[kind]
     outcome = validate_file_frame(
-        result.frame, SPECS[kind], file_name=f.name, export_date=export_date, validation_dir=data_dir / "validation"
+        result.frame,
+        SPECS[kind],
+        file_name=f.name,
+        export_date=export_date,
+        validation_dir=quality_data_dir / "validation",
     )
     assert outcome.suite == f"raw_{kind}"
     assert outcome.ok, [(e.label, e.unexpected_count, e.error) for e in outcome.blocking]
@@ -118,12 +84,12 @@ def test_clean_sample_passes_its_suite(kind, parsed, data_dir):
 
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
-def test_broken_frame_fails_naming_the_expectation(kind, parsed, data_dir):
-    f, result, export_date = parsed[kind]
+def test_broken_frame_fails_naming_the_expectation(kind, parsed_samples, quality_data_dir):
+    f, result, export_date = parsed_samples[kind]
     breaker, label = BROKEN[kind]
     broken = breaker(result.frame)
     outcome = validate_file_frame(
-        broken, SPECS[kind], file_name=f.name, export_date=export_date, validation_dir=data_dir / "validation"
+        broken, SPECS[kind], file_name=f.name, export_date=export_date, validation_dir=quality_data_dir / "validation"
     )
     assert not outcome.ok
     assert label in [e.label for e in outcome.blocking], [e.label for e in outcome.blocking]
@@ -136,16 +102,16 @@ def test_broken_frame_fails_naming_the_expectation(kind, parsed, data_dir):
     assert not any(PNR_LIKE.search(m) for m in messages), "a personnummer-shaped value in an error message"
 
 
-def test_codes_are_compared_in_the_seeds_spelling(parsed):
-    _f, result, _ = parsed["sus_deltagare"]
+def test_codes_are_compared_in_the_seeds_spelling(parsed_samples):
+    result = parsed_samples["sus_deltagare"].result
     shouty = _first_row(result.frame, avslutsanledning="UTSKRIVNING", forsorjning_fore="a-kassa,STUDIESTÖD/STUDIEMEDEL")
     frame = validation_frame(shouty, SPECS["sus_deltagare"])
     assert frame["avslutsanledning"][0] == "Utskrivning"
     assert frame["forsorjning_fore"][0] == "A-kassa, Studiestöd/Studiemedel"
 
 
-def test_free_text_is_redacted_before_gx_sees_it(parsed):
-    _, result, _ = parsed["sus_deltagare"]
+def test_free_text_is_redacted_before_gx_sees_it(parsed_samples):
+    result = parsed_samples["sus_deltagare"].result
     frame = validation_frame(_first_row(result.frame, insatsnamn="Ring 19800101-1234"), SPECS["sus_deltagare"])
     assert "19800101-1234" not in frame["insatsnamn"][0]
 
@@ -154,14 +120,10 @@ def test_free_text_is_redacted_before_gx_sees_it(parsed):
 # The hook inside ingest_kind
 
 
-def test_ingest_quarantines_a_file_the_suite_rejects_and_names_the_expectation(tmp_path, data_dir):
-    landing, quarantine = tmp_path / "landing", tmp_path / "quarantine"
-    landing.mkdir()
-    sample = (SAMPLES / "sus_deltagare_malmo_2020-01-15.csv").read_bytes().decode("utf-8-sig")
-    lines = sample.split("\r\n") if "\r\n" in sample else sample.split("\n")
-    duplicated = [lines[0], lines[1], lines[1], *lines[2:]]  # the first episode twice
+def test_ingest_quarantines_a_file_the_suite_rejects_and_names_the_expectation(dirs, duplicated_sus, quality_data_dir):
+    landing, quarantine = dirs
     name = "sus_deltagare_malmo_2020-01-16.csv"
-    (landing / name).write_bytes(("\ufeff" + "\r\n".join(duplicated)).encode("utf-8"))
+    duplicated = duplicated_sus(landing, name)  # the first episode twice
     with duckdb.connect(":memory:") as con:
         report = ingest_kind(con, "sus_deltagare", landing, quarantine, KEY, REFRESH, {"AC-MALMO"})
         assert con.execute("select count(*) from raw.sus_deltagare").fetchone()[0] == 0
@@ -171,12 +133,11 @@ def test_ingest_quarantines_a_file_the_suite_rejects_and_names_the_expectation(t
     assert "raw_sus_deltagare" in reason
     assert "rad 2" in reason and "rad 3" in reason  # both copies are named by their line
     assert not PNR_LIKE.search(reason)
-    assert (quarantine / name).read_bytes() == ("\ufeff" + "\r\n".join(duplicated)).encode("utf-8")
+    assert (quarantine / name).read_bytes() == duplicated
 
 
-def test_a_warning_publishes_and_is_logged(tmp_path, data_dir, caplog):
-    landing, quarantine = tmp_path / "landing", tmp_path / "quarantine"
-    landing.mkdir()
+def test_a_warning_publishes_and_is_logged(dirs, quality_data_dir, caplog):
+    landing, quarantine = dirs
     text = (SAMPLES / "ledger_2018.csv").read_bytes().decode("cp1252")
     lines = text.split("\r\n")
     fields = lines[1].split(";")
@@ -187,5 +148,5 @@ def test_a_warning_publishes_and_is_logged(tmp_path, data_dir, caplog):
         report = ingest_kind(con, "ledger", landing, quarantine, KEY, REFRESH, None)
     assert not report.quarantined and report.loaded
     assert any("quality warning expect_column_values_to_be_between(belopp)" in r.getMessage() for r in caplog.records)
-    index = (data_dir / "validation" / "index.jsonl").read_text(encoding="utf-8")
+    index = (quality_data_dir / "validation" / "index.jsonl").read_text(encoding="utf-8")
     assert "expect_column_values_to_be_between(belopp)" in index

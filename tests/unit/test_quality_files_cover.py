@@ -12,58 +12,32 @@ What must hold, whatever the frame:
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from pipelines.ingest import load_specs
-from pipelines.ingest.discovery import discover
-from pipelines.ingest.load import _export_date, read_and_parse
-from pipelines.quality import files as files_mod
 from pipelines.quality.build_suites import file_suite_name
-from pipelines.quality.files import _passes_on_every_row, _suite, _value_cover, validate_file_frame, validation_frame
-from pipelines.quality.runtime import get_runtime, pandas_for_gx
+from pipelines.quality.files import (
+    passes_on_every_row,
+    validate_file_frame,
+    validation_frame,
+    value_cover,
+    value_domain,
+)
+from pipelines.quality.runtime import get_runtime, load_suite_json, pandas_for_gx
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 SPECS = load_specs()
-REFRESH = dt.date(2026, 11, 23)
-KEY = b"cover-test-key"
-SAMPLE_OF_KIND = {
-    "insatser": "insatser_2022-08-01.csv",
-    "sus_deltagare": "sus_deltagare_malmo_2020-01-15.csv",
-    "sus_anonyma": "sus_anonyma_2022-08-10.csv",
-    "stegmatning": "stegmatning_2022-08-05.csv",
-    "procapita_aktiviteter": "procapita_aktiviteter_2020-01-10.csv",
-    "procapita_narvaro": "procapita_narvaro_2019.csv",
-    "procapita_ekonomiskt_bistand": "procapita_ekonomiskt_bistand_2022-07.txt",
-    "budget": "budget_2018.csv",
-    "finansiering": "finansiering_2018.csv",
-    "ledger": "ledger_2018.csv",
-}
 
 
 @pytest.fixture(scope="module")
-def validation_dir(tmp_path_factory):
-    data = tmp_path_factory.mktemp("cover")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FINSAM_DATA_DIR", str(data))
-        yield data / "validation"
+def validation_dir(quality_data_dir):
+    return quality_data_dir / "validation"
 
 
-@pytest.fixture(scope="module")
-def parsed(tmp_path_factory):
-    """kind -> (file name, parsed frame, export date) of the kind's sample export."""
-    landing = tmp_path_factory.mktemp("landing")
-    out = {}
-    for kind, name in SAMPLE_OF_KIND.items():
-        shutil.copy(SAMPLES / name, landing / name)
-        [f] = [f for f in discover(landing, kind, SPECS) if f.name == name]
-        result, exported_at = read_and_parse(f, SPECS[kind], key=KEY, refresh_day=REFRESH, registered_insats_ids=None)
-        assert result.ok, [str(e) for e in result.errors]
-        out[kind] = (f.name, result.frame, _export_date(f, exported_at, REFRESH)[0])
-    return out
+def expectations_of(kind: str) -> list[dict]:
+    """The expectations of the kind's committed suite, as the hook reads them."""
+    return load_suite_json(file_suite_name(kind))["expectations"]
 
 
 def _every_row(frame, kind, name, export_date, validation_dir):
@@ -93,10 +67,11 @@ def _set(frame: pl.DataFrame, row: int, **values) -> pl.DataFrame:
 def _breakers(kind: str, frame: pl.DataFrame, export_date: dt.date) -> list[tuple[str, pl.DataFrame]]:
     """One frame per expectation of the kind's suite that breaks it (on the last row, not the
     first, so the cover and the order of rows matter)."""
-    derived = set(_suite(kind)["meta"]["finsam"].get("derived") or {})
+    suite = load_suite_json(file_suite_name(kind))
+    derived = set(suite["meta"]["finsam"].get("derived") or {})
     last = frame.height - 1
     out = []
-    for e in _suite(kind)["expectations"]:
+    for e in suite["expectations"]:
         kw, kind_of = e["kwargs"], e["type"]
         column = kw.get("column")
         if column in derived or (column and column not in frame.columns):
@@ -130,13 +105,14 @@ def _breakers(kind: str, frame: pl.DataFrame, export_date: dt.date) -> list[tupl
     return out
 
 
-@pytest.mark.parametrize("kind", sorted(SAMPLE_OF_KIND))
-def test_clean_sample_cover_run_passes_what_every_row_passes(kind, parsed, validation_dir):
-    name, frame, export_date = parsed[kind]
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_clean_sample_cover_run_passes_what_every_row_passes(kind, parsed_samples, validation_dir):
+    sample = parsed_samples[kind]
+    name, frame, export_date = sample.file.name, sample.frame, sample.export_date
     checked = validation_frame(frame, SPECS[kind])
-    expectations = _suite(kind)["expectations"]
-    cover = checked[_value_cover(checked, expectations)]
-    assert _passes_on_every_row(checked, cover, expectations, {"export_date": export_date})
+    expectations = expectations_of(kind)
+    cover = checked[value_cover(checked, expectations)]
+    assert passes_on_every_row(checked, cover, expectations, {"export_date": export_date})
     ours = validate_file_frame(
         frame, SPECS[kind], file_name=name, export_date=export_date, validation_dir=validation_dir
     )
@@ -145,16 +121,17 @@ def test_clean_sample_cover_run_passes_what_every_row_passes(kind, parsed, valid
     assert [(e.label, e.success) for e in ours.expectations] == [(e.label, e.success) for e in reference.expectations]
 
 
-@pytest.mark.parametrize("kind", sorted(SAMPLE_OF_KIND))
-def test_every_broken_expectation_is_caught_and_reported_as_gx_on_every_row(kind, parsed, validation_dir):
-    name, frame, export_date = parsed[kind]
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_every_broken_expectation_is_caught_and_reported_as_gx_on_every_row(kind, parsed_samples, validation_dir):
+    sample = parsed_samples[kind]
+    name, frame, export_date = sample.file.name, sample.frame, sample.export_date
     breakers = _breakers(kind, frame, export_date)
     assert breakers, "no expectation of the suite could be broken"
     for label, broken in breakers:
         checked = validation_frame(broken, SPECS[kind])
-        expectations = _suite(kind)["expectations"]
-        cover = checked[_value_cover(checked, expectations)]
-        assert not _passes_on_every_row(checked, cover, expectations, {"export_date": export_date}), label
+        expectations = expectations_of(kind)
+        cover = checked[value_cover(checked, expectations)]
+        assert not passes_on_every_row(checked, cover, expectations, {"export_date": export_date}), label
         ours = validate_file_frame(
             broken, SPECS[kind], file_name=name, export_date=export_date, validation_dir=validation_dir
         )
@@ -186,13 +163,13 @@ def _attendance(rows: int) -> pl.DataFrame:
 def test_value_cover_holds_every_distinct_value_and_pair(validation_dir):
     frame = _attendance(700)
     checked = validation_frame(frame, SPECS["procapita_narvaro"])
-    expectations = _suite("procapita_narvaro")["expectations"]
-    positions = _value_cover(checked, expectations)
+    expectations = expectations_of("procapita_narvaro")
+    positions = value_cover(checked, expectations)
     cover = checked[positions]
     assert positions.is_sorted() and positions.n_unique() == len(positions)
     assert cover.height < checked.height / 2  # the point of it
     for e in expectations:
-        domain = files_mod._domain(e)
+        domain = value_domain(e)
         if domain is None:
             continue
         want = checked.select(list(domain)).unique()
@@ -224,8 +201,8 @@ def test_unknown_expectations_and_arguments_mean_gx_on_every_row():
     mostly = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "datum", "mostly": 0.9}}]
     fine = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "datum"}}]
     for expectations, expected in ((unknown, False), (mostly, False), (fine, True)):
-        cover = checked[_value_cover(checked, expectations)]
-        assert _passes_on_every_row(checked, cover, expectations, {}) is expected
+        cover = checked[value_cover(checked, expectations)]
+        assert passes_on_every_row(checked, cover, expectations, {}) is expected
 
 
 def test_nan_and_missing_parameters_are_doubts():
@@ -245,8 +222,8 @@ def test_nan_and_missing_parameters_are_doubts():
             "kwargs": {"column": "datum", "max_value": {"$PARAMETER": "export_date"}},
         }
     ]
-    cover = checked[_value_cover(checked, between + future)]
-    assert not _passes_on_every_row(checked, cover, between, {})
-    assert not _passes_on_every_row(checked, cover, future, {})
-    assert _passes_on_every_row(checked, cover, future, {"export_date": dt.date(2030, 1, 1)})
-    assert not _passes_on_every_row(checked, cover, future, {"export_date": dt.date(2024, 1, 2)})
+    cover = checked[value_cover(checked, between + future)]
+    assert not passes_on_every_row(checked, cover, between, {})
+    assert not passes_on_every_row(checked, cover, future, {})
+    assert passes_on_every_row(checked, cover, future, {"export_date": dt.date(2030, 1, 1)})
+    assert not passes_on_every_row(checked, cover, future, {"export_date": dt.date(2024, 1, 2)})
