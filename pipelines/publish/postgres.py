@@ -78,10 +78,9 @@ MAINTENANCE_WORK_MEM = "1GB"
 # the indexes), each taking the largest mart not yet taken; below PARALLEL_MIN_ROWS mart rows
 # in all, one connection does it all (extra connections cost more than they save).
 LOAD_CONNECTIONS = 2
-# Text columns compare byte by byte, as DuckDB's VARCHAR does: the primary keys then build with
-# memcmp instead of the database's language collation (strcoll/ICU, several times the work on
-# keys of six to eight text columns), ORDER BY gives bi.duckdb's order, and the key order that
-# DuckDB feeds is the order the index wants whatever the server's default collation.
+# Text columns compare byte by byte, as DuckDB's VARCHAR does, whatever the database's default
+# collation: the key order DuckDB feeds is then exactly the primary key's order, the index sorts
+# compare with memcmp rather than strcoll/ICU, and ORDER BY gives bi.duckdb's order.
 TEXT_COLLATION = "C"
 # Marts that get no (period_typ, period_id) index: the dashboards read them per förbund (the
 # primary key's prefix) and never across förbund by period; the index would cost a sort of
