@@ -800,10 +800,17 @@ def dashboard(bi_path: Path, reps: int) -> dict:
     return out
 
 
+# The bench server's default collation: a language collation, as a DBA's server has (its
+# databases are made with en_US.UTF-8 or sv_SE.UTF-8, not C), through ICU, which PostgreSQL
+# ships with whatever locales the machine has generated.
+POSTGRES_ICU_LOCALE = "sv-SE"
+
+
 def postgres_serving(bi_path: Path, reps: int) -> dict:
     """The PostgreSQL publish on a throwaway local server (pipelines/ops/pg_cluster.py, durable
-    settings): the load of every mart (COPY, keys, indexes, policies, swap), then the dashboard
-    queries as a login granted finsam_alla (row-level security applies, as for any reader)."""
+    settings, Swedish default collation): the load of every mart (COPY, keys, indexes, policies,
+    swap), then the dashboard queries as a login granted finsam_alla (row-level security
+    applies, as for any reader)."""
     import duckdb
     import psycopg
 
@@ -813,7 +820,7 @@ def postgres_serving(bi_path: Path, reps: int) -> dict:
     with duckdb.connect(str(bi_path), read_only=True) as con:
         params = dashboard_params(con)
     try:
-        cluster_cm = throwaway_cluster(durable=True)
+        cluster_cm = throwaway_cluster(durable=True, icu_locale=POSTGRES_ICU_LOCALE)
         cluster = cluster_cm.__enter__()
     except NoPostgres as exc:
         return {"skipped": str(exc)}
@@ -827,6 +834,7 @@ def postgres_serving(bi_path: Path, reps: int) -> dict:
             "swap_s": result.swap_s,
             "rows": sum(result.tables.values()),
             "server": cluster.sql("show server_version")[0][0],
+            "server_collation": f"ICU {POSTGRES_ICU_LOCALE}",
             "params": params,
             "reps": reps,
         }

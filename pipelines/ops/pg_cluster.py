@@ -113,12 +113,16 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def throwaway_cluster(durable: bool = True) -> Iterator[Cluster]:
+def throwaway_cluster(durable: bool = True, icu_locale: str | None = None) -> Iterator[Cluster]:
     """Start a new cluster; stop it and delete its files on exit.
 
     durable=False turns fsync off: faster for tests, never for numbers that should mean
     something about a real server. A killed server still keeps every commit (the WAL reaches
     the OS before COMMIT returns; only a crash of the machine would lose it).
+
+    icu_locale (e.g. "sv-SE") makes that ICU locale the default collation, as a DBA's server
+    has a language collation (sv_SE.UTF-8, en_US.UTF-8) rather than C; it needs PostgreSQL 15
+    or later built with ICU (Debian's is). Without it the default collation is libc's C.UTF-8.
     """
     bin_dir = find_bin_dir()
     as_server_user = os.geteuid() == 0
@@ -130,6 +134,8 @@ def throwaway_cluster(durable: bool = True) -> Iterator[Cluster]:
     cluster = Cluster(bin_dir=bin_dir, data_dir=data_dir, port=free_port(), as_server_user=as_server_user)
     try:
         args = ["initdb", "-D", str(data_dir), "-U", SERVER_USER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]
+        if icu_locale:
+            args += ["--locale-provider=icu", f"--icu-locale={icu_locale}"]
         if not durable:
             args.append("--no-sync")
         cluster._run(*args)

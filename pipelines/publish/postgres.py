@@ -4,17 +4,17 @@ One concern: copy the tables of schema `marts` in `bi.duckdb` into a PostgreSQL 
 them in whole, and keep the roles and row-level security that decide who sees which rows.
 
 Order of work (docs/postgresql.md explains it for the database administrator):
-1. Load into a new schema: drop a leftover `marts_new` and create it (one transaction); then
+1. Load into a new schema: in one transaction, create the missing roles (`finsam_<slug>` per
+   förbund, `finsam_alla`), drop a leftover `marts_new`, create it and grant USAGE on it; then
    each table in a transaction of its own, over LOAD_CONNECTIONS connections in parallel when
    there are enough rows (largest marts first): create it with explicitly mapped types
-   (`PG_TYPES`), bulk-load it with COPY FREEZE (CSV written by Arrow from DuckDB's record
-   batches, never row by row, in the order of the mart's key so that the primary key's sort
-   finds its input sorted), add the primary key from the mart's key
-   (`pipelines/quality/suites.yml`) and an index on (period_typ, period_id), ANALYZE; then, in
-   one transaction, create the missing roles (`finsam_<slug>` per förbund, `finsam_alla`),
-   enable row-level security with one SELECT policy per role, grant USAGE and SELECT. Nothing
-   of `marts` is touched: a failure, or a server that goes away, leaves a half-loaded
-   `marts_new` that the publish drops (or the next one, when the server is gone).
+   (`PG_TYPES`, text in collation "C"), bulk-load it with COPY FREEZE (CSV written by Arrow
+   from DuckDB's record batches, never row by row), add the primary key from the mart's key
+   (`pipelines/quality/suites.yml`) and an index on (period_typ, period_id) where the
+   dashboards need it, ANALYZE, grant
+   SELECT and, on a mart with a förbund, enable row-level security with one SELECT policy per
+   role. Nothing of `marts` is touched: a failure, or a server that goes away, leaves a
+   half-loaded `marts_new` that the publish drops (or the next one, when the server is gone).
 2. Swap, in one short transaction with `lock_timeout`: `marts` → `marts_old`, `marts_new` →
    `marts`, drop the old tables and schema. Readers see yesterday's marts or today's, never
    half. A reader query still running on an old table holds its lock; when it outlasts the
@@ -75,11 +75,21 @@ CONNECT_TIMEOUT_S = 15
 # Two installations pointed at one database must not interleave their loads and swaps: the
 # publish holds this session-level advisory lock (per database) from connect to close.
 PUBLISH_LOCK_KEY = "finsam publish marts"
-MAINTENANCE_WORK_MEM = "256MB"
+# Per loading transaction (SET LOCAL): the index sorts of the largest marts spill fewer runs to disk.
+MAINTENANCE_WORK_MEM = "1GB"
 # The load runs over this many connections (one server backend each parses COPY and sorts for
 # the indexes), each taking the largest mart not yet taken; below PARALLEL_MIN_ROWS mart rows
 # in all, one connection does it all (extra connections cost more than they save).
 LOAD_CONNECTIONS = 2
+# Text columns compare byte by byte, as DuckDB's VARCHAR does, whatever the database's default
+# collation: the key order DuckDB feeds is then exactly the primary key's order, the index sorts
+# compare with memcmp rather than strcoll/ICU, and ORDER BY gives bi.duckdb's order.
+TEXT_COLLATION = "C"
+# Marts that get no (period_typ, period_id) index: the dashboards read them per förbund (the
+# primary key's prefix) and never across förbund by period; the index would cost a sort of
+# their eight to ten million rows on every publish. A query of one period over all förbund
+# there reads the table in parallel instead.
+NO_PERIOD_INDEX = frozenset({"forsorjning", "forsorjning_overgang"})
 PARALLEL_MIN_ROWS = 200_000
 
 # DuckDB type (as information_schema.columns names it) -> PostgreSQL type. Each one round-trips:
@@ -253,9 +263,9 @@ def sql_duckdb_select(mart: Mart) -> str:
         return name
 
     cols = ", ".join(expression(c) for c in mart.columns)
-    # In key order: the primary key's sort then finds its input already sorted (when the
-    # server's collation orders text as DuckDB does, e.g. C or C.UTF-8; otherwise it just
-    # sorts), and one förbund's rows sit together on disk for the policies' queries.
+    # In key order: the primary key's sort then finds its input already sorted (text columns
+    # are in collation "C", DuckDB's byte order), and one förbund's rows sit together on disk
+    # for the policies' queries.
     order = f" order by {', '.join(map(quoted, mart.key))}" if mart.key else ""
     return f"select {cols} from {MARTS_SCHEMA}.{quoted(mart.name)}{order}"
 
@@ -283,8 +293,12 @@ def _ensure_roles(cur: psycopg.Cursor, roles: list[str]) -> list[str]:
 
 def _create_and_load(cur: psycopg.Cursor, duck: duckdb.DuckDBPyConnection, mart: Mart) -> int:
     table = sql.Identifier(NEW_SCHEMA, mart.name)
+    collate = sql.SQL(" collate {}").format(sql.Identifier(TEXT_COLLATION))
     columns = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in mart.columns
+        sql.SQL("{} {}{}").format(
+            sql.Identifier(c.name), sql.SQL(c.pg_type), collate if c.pg_type.startswith("text") else sql.SQL("")
+        )
+        for c in mart.columns
     )
     cur.execute(sql.SQL("create table {} ({})").format(table, columns))
     # FREEZE: the table is new in this transaction, so its rows can be written frozen and
@@ -309,7 +323,11 @@ def _index(cur: psycopg.Cursor, mart: Mart) -> None:
     # Dashboards filter on a period across all förbund (key prefix: forbund) and, through the
     # policies, on one förbund (the key's prefix, or an index of its own when the key has none).
     wanted = []
-    if all(c in mart.column_names for c in PERIOD_COLUMNS) and mart.key[:2] != PERIOD_COLUMNS:
+    if (
+        all(c in mart.column_names for c in PERIOD_COLUMNS)
+        and mart.key[:2] != PERIOD_COLUMNS
+        and mart.name not in NO_PERIOD_INDEX
+    ):
         wanted.append(PERIOD_COLUMNS)
     if mart.has_forbund and mart.key[:1] != (FORBUND_COLUMN,):
         wanted.append((FORBUND_COLUMN,))
@@ -343,10 +361,13 @@ def _secure(cur: psycopg.Cursor, mart: Mart, roles: dict[str, str]) -> None:
         )
 
 
-def _load_table(conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, mart: Mart) -> int:
-    """One mart, in one transaction: create, COPY FREEZE, keys and indexes, statistics."""
+def _load_table(conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, mart: Mart, roles: dict[str, str]) -> int:
+    """One mart, in one transaction: create, COPY FREEZE, keys and indexes, statistics, grants and
+    policies. The table is complete when it commits: nobody, autovacuum included, sees it half
+    set up (a later ALTER TABLE on it would wait for, and could deadlock with, autovacuum's
+    first VACUUM of the freshly loaded table)."""
     with conn.transaction(), conn.cursor() as cur:
-        # For this transaction only: the primary keys sort in memory rather than on disk, and
+        # For this transaction only: the index sorts get more memory (fewer runs on disk), and
         # the commit does not wait for the WAL flush (the swap's commit, later, does and makes
         # all of it durable; a crash before that leaves a marts_new the next publish drops).
         cur.execute(sql.SQL("set local maintenance_work_mem = {}").format(sql.Literal(MAINTENANCE_WORK_MEM)))
@@ -355,11 +376,17 @@ def _load_table(conn: psycopg.Connection, duck: duckdb.DuckDBPyConnection, mart:
         _index(cur, mart)
         # statistics for the planner before the first reader arrives
         cur.execute(sql.SQL("analyze {}").format(sql.Identifier(NEW_SCHEMA, mart.name)))
+        _secure(cur, mart, roles)
     return rows
 
 
 def _load_tables(
-    conn: psycopg.Connection, url: str, duck: duckdb.DuckDBPyConnection, marts: list[Mart], connections: int
+    conn: psycopg.Connection,
+    url: str,
+    duck: duckdb.DuckDBPyConnection,
+    marts: list[Mart],
+    roles: dict[str, str],
+    connections: int,
 ) -> dict[str, int]:
     """Load the marts (largest first) over `connections` connections, each taking the next mart
     not yet taken. The first error stops the others from taking more and is raised."""
@@ -376,7 +403,7 @@ def _load_tables(
                         return
                     mart = todo.pop(0)
                 try:
-                    tables[mart.name] = _load_table(pg, own_duck, mart)
+                    tables[mart.name] = _load_table(pg, own_duck, mart, roles)
                 except BaseException:
                     failed.set()
                     raise
@@ -410,20 +437,16 @@ def _load(
     comment: str,
 ) -> tuple[dict[str, int], list[str]]:
     with conn.transaction(), conn.cursor() as cur:
+        created = _ensure_roles(cur, [ALL_ROLE, *roles.values()])
         cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(NEW_SCHEMA)))
         cur.execute(sql.SQL("create schema {}").format(sql.Identifier(NEW_SCHEMA)))
         cur.execute(sql.SQL("comment on schema {} is {}").format(sql.Identifier(NEW_SCHEMA), sql.Literal(comment)))
-    sizes = {m.name: duck.execute(sql_duckdb_count(m)).fetchone()[0] for m in marts}
-    connections = LOAD_CONNECTIONS if sum(sizes.values()) >= PARALLEL_MIN_ROWS else 1
-    loaded = _load_tables(conn, url, duck, sorted(marts, key=lambda m: -sizes[m.name]), connections)
-    tables = {m.name: loaded[m.name] for m in marts}
-    with conn.transaction(), conn.cursor() as cur:
-        created = _ensure_roles(cur, [ALL_ROLE, *roles.values()])
         readers = sql.SQL(", ").join(map(sql.Identifier, [ALL_ROLE, *roles.values()]))
         cur.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(NEW_SCHEMA), readers))
-        for mart in marts:
-            _secure(cur, mart, roles)
-    return tables, created
+    sizes = {m.name: duck.execute(sql_duckdb_count(m)).fetchone()[0] for m in marts}
+    connections = LOAD_CONNECTIONS if sum(sizes.values()) >= PARALLEL_MIN_ROWS else 1
+    loaded = _load_tables(conn, url, duck, sorted(marts, key=lambda m: -sizes[m.name]), roles, connections)
+    return {m.name: loaded[m.name] for m in marts}, created
 
 
 def _swap_once(conn: psycopg.Connection) -> None:
