@@ -71,10 +71,6 @@ MAX_IDENTIFIER_BYTES = 63
 SWAP_LOCK_TIMEOUT = "5s"
 SWAP_ATTEMPTS = 6
 SWAP_RETRY_PAUSE_S = 5.0
-# Yesterday's tables are dropped this long after the swap, not in it: a reader that looked up
-# schema marts just before the swap committed still finds its tables (dropped in the swap, its
-# next lookup would fail with "schema with OID … does not exist").
-OLD_SCHEMA_GRACE_S = 2.0
 CONNECT_TIMEOUT_S = 15
 # Two installations pointed at one database must not interleave their loads and swaps: the
 # publish holds this session-level advisory lock (per database) from connect to close.
@@ -458,7 +454,7 @@ def _swap_once(conn: psycopg.Connection) -> None:
         cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
         cur.execute("select nspname from pg_namespace where nspname = any(%s)", [[MARTS_SCHEMA, OLD_SCHEMA]])
         present = {r[0] for r in cur.fetchall()}
-        if OLD_SCHEMA in present:  # left by manual work, or by a publish stopped before its clean-up
+        if OLD_SCHEMA in present:  # left by someone's manual work; ours never outlive the swap
             _drop_schema_restrict(cur, OLD_SCHEMA)
         if MARTS_SCHEMA in present:
             cur.execute(
@@ -468,30 +464,7 @@ def _swap_once(conn: psycopg.Connection) -> None:
             sql.SQL("alter schema {} rename to {}").format(sql.Identifier(NEW_SCHEMA), sql.Identifier(MARTS_SCHEMA))
         )
         if MARTS_SCHEMA in present:
-            # Would yesterday's tables drop? Something built on them (a view) fails the whole swap
-            # here, so yesterday's marts stay; the real drop comes after the grace period.
-            with conn.transaction() as trial:
-                _drop_schema_restrict(cur, OLD_SCHEMA)
-                raise psycopg.Rollback(trial)
-
-
-def _drop_old(conn: psycopg.Connection) -> None:
-    """After the swap: drop yesterday's schema, once readers that found it have their tables. A
-    reader still holding one past the lock timeout leaves it to the next publish."""
-    time.sleep(OLD_SCHEMA_GRACE_S)
-    for attempt in range(1, SWAP_ATTEMPTS + 1):
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
-                cur.execute("select 1 from pg_namespace where nspname = %s", [OLD_SCHEMA])
-                if cur.fetchone():
-                    _drop_schema_restrict(cur, OLD_SCHEMA)
-            return
-        except psycopg.errors.LockNotAvailable:
-            if attempt == SWAP_ATTEMPTS:
-                log.warning("schema %s is still in use; the next publish drops it", OLD_SCHEMA)
-                return
-            time.sleep(SWAP_RETRY_PAUSE_S)
+            _drop_schema_restrict(cur, OLD_SCHEMA)
 
 
 def _drop_schema_restrict(cur: psycopg.Cursor, schema: str) -> None:
@@ -584,7 +557,6 @@ def _publish(bi_path: Path, url: str, target: str) -> PostgresResult:
             except BaseException:
                 _drop_new(url)
                 raise
-            _drop_old(conn)
     finally:
         duck.close()
     return PostgresResult(
