@@ -63,8 +63,14 @@
 
 
 {#- In a model's last select: its rows in scope (what the strategy deletes), or `true`. -#}
+{#- An incremental run of a model (not a full build, nor a dbt unit test, which has no `this`). -#}
+{% macro nightly_incremental() -%}
+    {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
+
 {% macro in_nightly_scope(forbund='forbund', period_slut=none, months_back=0) -%}
-    {%- if is_incremental() -%}
+    {%- if nightly_incremental() -%}
         {{ nightly_scope_predicate(forbund, period_slut, months_back) }}
     {%- else -%}
         true
@@ -86,7 +92,7 @@
     förbund; the other förbund's open periods) so that DuckDB pushes each filter down to the
     side of a join it belongs to (an OR across both would be applied only after the join). -#}
 {% macro nightly_scope_rows(relation, forbund='forbund', period_slut=none, active_until=none, months_back=0) -%}
-    {%- set scope = nightly_scope() if is_incremental() else none -%}
+    {%- set scope = nightly_scope() if nightly_incremental() else none -%}
     {%- if scope is none -%}
         select * from {{ relation }}
     {%- elif not forbund -%}
