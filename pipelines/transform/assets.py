@@ -71,7 +71,7 @@ def finsam_dbt_assets(
                 drop_scope(con)
             raise
     with duckdb.connect(str(settings.warehouse_path)) as con:
-        record_build(con, settings.as_of, project_fingerprint, files, scope)
+        record_build(con, settings.as_of, project_fingerprint, files, scope, whole=not context.is_subset)
     keep_partial_parse(invocation.target_path)
 
 

@@ -151,36 +151,54 @@ def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def latest_build(con: duckdb.DuckDBPyConnection) -> tuple[int, dt.date, str] | None:
-    """(build_id, as_of, project_fingerprint) of the last successful build, or None."""
+    """(build_id, as_of, project_fingerprint) of the last successful build of the whole project
+    (a build of some models only, from the UI, leaves the others as they were), or None."""
     if not _table_exists(con, "builds"):
         return None
     return con.execute(
-        "select build_id, as_of, project_fingerprint from pipeline_state.builds order by build_id desc limit 1"
+        "select build_id, as_of, project_fingerprint from pipeline_state.builds where whole "
+        "order by build_id desc limit 1"
     ).fetchone()
 
 
 def record_build(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date, project_fingerprint: str, files: list[str], scope: Scope
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    project_fingerprint: str,
+    files: list[str],
+    scope: Scope,
+    whole: bool = True,
 ) -> int:
     """After a successful dbt build: the state the next refresh compares with (`files`: what
-    `loaded_files` returned before the build) and what this build rebuilt (`scope`). Returns the
-    new build's id."""
+    `loaded_files` returned before the build) and what this build rebuilt (`scope`). A build of
+    some models only (`whole` false: materialised from the UI) is recorded as a full change for
+    publish, and is no baseline for the next build's scope. Returns the new build's id."""
     con.execute("begin")
     con.execute(f"create schema if not exists {STATE_SCHEMA}")
     con.execute(
         "create table if not exists pipeline_state.builds (build_id integer primary key, as_of date not null, "
         "project_fingerprint varchar not null, built_at timestamp not null, rebuilt_in_full boolean not null, "
-        "since_as_of date, forbund varchar[])"
+        "since_as_of date, forbund varchar[], whole boolean not null)"
     )
     build_id = con.execute("select coalesce(max(build_id), 0) + 1 from pipeline_state.builds").fetchone()[0]
     con.execute(
-        "insert into pipeline_state.builds values (?, ?, ?, ?, ?, ?, ?)",
-        [build_id, as_of, project_fingerprint, dt.datetime.now(), scope.full, scope.since_as_of, list(scope.forbund)],
+        "insert into pipeline_state.builds values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            build_id,
+            as_of,
+            project_fingerprint,
+            dt.datetime.now(),
+            scope.full or not whole,
+            scope.since_as_of,
+            list(scope.forbund),
+            whole,
+        ],
     )
     # the history only has to reach back to the last publish; a year of nights is a few hundred rows
     con.execute("delete from pipeline_state.builds where built_at < now() - interval 400 day")
-    con.execute("create or replace table pipeline_state.last_build_files (sha256 varchar not null)")
-    con.execute("insert into pipeline_state.last_build_files select unnest(?::varchar[])", [files])
+    if whole:
+        con.execute("create or replace table pipeline_state.last_build_files (sha256 varchar not null)")
+        con.execute("insert into pipeline_state.last_build_files select unnest(?::varchar[])", [files])
     drop_scope(con)
     con.execute("commit")
     return build_id

@@ -147,3 +147,13 @@ def test_changes_are_full_when_a_later_build_was_or_nothing_was_published(con):
     assert changes_since(con, published).full
     assert changes_since(con, None).full
     assert changes_since(con, 999).full
+
+
+def test_a_build_of_some_models_is_no_baseline_but_publishes_everything_again(con):
+    published = latest_build(con)[0]
+    files = [r[0] for r in con.execute("select sha256 from raw._file_ledger").fetchall()]
+    night = decide_scope(con, AS_OF + dt.timedelta(days=3), FINGERPRINT)
+    record_build(con, AS_OF + dt.timedelta(days=3), FINGERPRINT, files, night, whole=False)
+    assert latest_build(con)[0] == published  # the next build still compares with the whole one
+    assert decide_scope(con, AS_OF + dt.timedelta(days=4), FINGERPRINT).since_as_of == AS_OF
+    assert changes_since(con, published).full
