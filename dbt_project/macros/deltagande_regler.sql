@@ -38,3 +38,12 @@
 {% macro bandets_namn(bandstart, bredd) -%}
     (({{ bandstart }})::varchar || ' - ' || (({{ bandstart }}) + {{ bredd }} - 1)::varchar)
 {%- endmacro %}
+
+{#- The first day of the last calendar month that has wholly ended at `datum` (its own month
+    when `datum` is the month's last day). -#}
+{% macro sista_hela_manaden(datum) -%}
+    case
+        when {{ datum }} = last_day({{ datum }}) then cast(date_trunc('month', {{ datum }}) as date)
+        else cast(date_trunc('month', {{ datum }}) - interval 1 month as date)
+    end
+{%- endmacro %}

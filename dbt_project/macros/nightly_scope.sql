@@ -23,8 +23,15 @@
       rows of an open period (`period_slut`), or dated on or after the first day of any open
       period (`active_until`: the last date the row counts, e.g. an episode's end or null).
       Outside an incremental run it is the whole relation.
-    `forbund: none` means the model holds no per-förbund rows: in a nightly run none of them
-    can change (a new file of such a kind makes the build full), so nothing is recomputed.
+    `forbund: none` means the model's rows do not depend on the files a night brings (a new
+    file of such a kind makes the build full): with a `period_slut` only its open periods are
+    recomputed, without one nothing is.
+
+    A model with one row per episode (the intermediate int_deltagande family) has no period:
+    config nightly_scope={'forbund': 'forbund', 'unique_key': 'deltagande_id'} and its input
+    read through `nightly_episode_rows(...)`, which in a night keeps the episodes whose row can
+    have changed. The strategy then deletes the rows of changed förbund and the rows whose key
+    the model recomputed, and inserts the recomputed ones.
     Without the scope tables (dbt run by hand) everything is in scope.
 -#}
 
@@ -42,6 +49,13 @@
 {%- endmacro %}
 
 
+{#- In an incremental run with a scope: since_as_of as a DATE literal; else none. -#}
+{% macro nightly_since() -%}
+    {%- set scope = nightly_scope() if nightly_incremental() else none -%}
+    {{ return(none if scope is none else "date '" ~ scope.since_as_of ~ "'") }}
+{%- endmacro %}
+
+
 {% macro nightly_scope_predicate(forbund='forbund', period_slut=none, months_back=0) -%}
     {%- set scope = nightly_scope() -%}
     {%- if scope is none -%}
@@ -52,7 +66,7 @@
         {%- if forbund and changed -%}
             {%- do parts.append(forbund ~ " in (" ~ changed ~ ")") -%}
         {%- endif -%}
-        {%- if forbund and period_slut -%}
+        {%- if period_slut -%}
             {%- do parts.append(
                 period_slut ~ " > date '" ~ scope.since_as_of ~ "' - interval " ~ months_back ~ " month"
             ) -%}
@@ -95,7 +109,7 @@
     {%- set scope = nightly_scope() if nightly_incremental() else none -%}
     {%- if scope is none -%}
         select * from {{ relation }}
-    {%- elif not forbund -%}
+    {%- elif not forbund and not period_slut -%}
         select * from {{ relation }} where false
     {%- else -%}
         {%- set changed = nightly_scope_forbund_list(scope) -%}
@@ -110,12 +124,46 @@
         {%- else -%}
             {%- set open = "false" -%}
         {%- endif -%}
-        {%- if changed -%}
+        {%- if changed and forbund -%}
             select * from {{ relation }} where {{ forbund }} in ({{ changed }})
             union all
             select * from {{ relation }} where {{ forbund }} not in ({{ changed }}) and {{ open }}
         {%- else -%}
             select * from {{ relation }} where {{ open }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The rows of `relation` (an episode table) a model keyed by episode recomputes at night:
+    every row of a changed förbund, and of the other förbund the rows with one of `dates` after
+    since_as_of − months_back (the episode started or ended since the last build, or, with
+    months_back, recently enough for a later window to reach it). `together`: columns whose
+    groups are taken whole, for a value computed over the group (how many episodes a person has
+    in an insats). as_of only moves forward in a night, so no such row can vanish. Outside an
+    incremental run it is the whole relation. -#}
+{% macro nightly_episode_rows(relation, dates, forbund='forbund', months_back=0, together=none) -%}
+    {%- set scope = nightly_scope() if nightly_incremental() else none -%}
+    {%- if scope is none -%}
+        select * from {{ relation }}
+    {%- else -%}
+        {%- set changed = nightly_scope_forbund_list(scope) -%}
+        {%- set since = "date '" ~ scope.since_as_of ~ "' - interval " ~ months_back ~ " month" -%}
+        {%- set moved = [] -%}
+        {%- for column in dates -%}{%- do moved.append(column ~ " > " ~ since) -%}{%- endfor -%}
+        {%- set others = forbund ~ " not in (" ~ changed ~ ") and " if changed else "" -%}
+        {%- if changed %}
+        select * from {{ relation }} where {{ forbund }} in ({{ changed }})
+        union all
+        {% endif -%}
+        {%- if together %}
+        select * from {{ relation }}
+        where {{ others }}({{ together | join(', ') }}) in (
+            select {{ together | join(', ') }} from {{ relation }}
+            where {{ others }}({{ moved | join(' or ') }})
+        )
+        {%- else %}
+        select * from {{ relation }} where {{ others }}({{ moved | join(' or ') }})
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -129,17 +177,23 @@
         ) }}
     {%- endif -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    {%- set key = scope.get('unique_key') -%}
     delete from {{ arg_dict['target_relation'] }}
-    where {{ nightly_scope_predicate(scope.get('forbund'), scope.get('period_slut'), scope.get('months_back', 0)) }};
+    where {{ nightly_scope_predicate(scope.get('forbund'), scope.get('period_slut'), scope.get('months_back', 0)) }}
+    {%- if key %}
+        or {{ key }} in (select {{ key }} from {{ arg_dict['temp_relation'] }})
+    {%- endif %};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
 
-{#- The nightly_scope config of the model behind `relation`, or none (not such a model). -#}
+{#- The nightly_scope config of the model behind `relation`, or none (not such a model): an
+    incremental model built with the strategy, or a view that states which of its rows a night
+    can change. -#}
 {% macro nightly_scope_config_of(relation) -%}
     {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.config.get('incremental_strategy') == 'nightly_scope'
+        {%- if node.resource_type == 'model' and node.config.get('nightly_scope') is not none
             and node.alias == relation.identifier and node.schema == relation.schema -%}
             {{ return(node.config.get('nightly_scope')) }}
         {%- endif -%}
@@ -157,7 +211,8 @@
     {%- set where = config.get('where', '') -%}
     {%- if where -%}{%- do parts.append('(' ~ where ~ ')') -%}{%- endif -%}
     {%- set scope_config = nightly_scope_config_of(relation) if execute else none -%}
-    {%- if scope_config is not none and nightly_scope() is not none -%}
+    {#- a model scoped by key (below) recomputes rows no predicate names: its tests see all rows -#}
+    {%- if scope_config is not none and not scope_config.get('unique_key') and nightly_scope() is not none -%}
         {%- do parts.append(nightly_scope_predicate(
             scope_config.get('forbund'), scope_config.get('period_slut'), scope_config.get('months_back', 0)
         )) -%}

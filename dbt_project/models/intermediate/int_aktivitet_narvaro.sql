@@ -15,12 +15,21 @@
 -- time in which the same activities run, and each piece gets its winner by the rule above
 -- (thousands of activities, not millions of attendance rows, are ranked). A day then falls in
 -- at most one piece: a plain join, no ranking of matches per attendance row.
+--
+-- Incremental: a night recomputes the months not yet over at the last build. Earlier months
+-- cannot change: a night brings no Pro Capita file (one makes the build full), and an activity
+-- that starts since the last build only wins days from its start (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': none, 'period_slut': 'last_day(manad)'},
+) }}
 
 with
 
 narvaro as (
     select *
-    from {{ ref('stg_procapita__narvaro') }}
+    from ({{ nightly_scope_rows(ref('stg_procapita__narvaro'), none, period_slut='last_day(datum)') }})
     where datum <= {{ as_of() }}
 ),
 
@@ -94,3 +103,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope(none, 'last_day(manad)') }}

@@ -1,11 +1,24 @@
 -- One row per deltagande (participant episode) as it stands at as_of, with every per-episode
 -- fact of docs/metrics/ derived once: days, trial period, outcome (from the mapping seed), goal
 -- (from the insats' goal set), steps, age and time-in-insats bands. Marts never re-derive these.
+--
+-- Incremental: a night recomputes the episodes of changed förbund and, of the others, those
+-- that started or ended since the last build, together with the person's other episodes in
+-- the same insats (flera_deltaganden_i_insatsen counts them); no other row depends on as_of
+-- (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'unique_key': 'deltagande_id'},
+) }}
+{%- set as_of_date = as_of() %}
 
 with
 
 deltagare as (
-    select * from {{ ref('stg_sus__deltagare') }}
+    {{ nightly_episode_rows(
+        ref('stg_sus__deltagare'), ['startdatum', 'slutdatum'], together=['forbund', 'insats_id', 'person_id']
+    ) }}
 ),
 
 insatser as (
@@ -33,18 +46,18 @@ vid_as_of as (
         fodelsedatum,
         startdatum,
         slutdatum as slutdatum_registrerat,
-        case when slutdatum <= {{ as_of() }} then slutdatum end as slutdatum,
-        coalesce(slutdatum <= {{ as_of() }}, false) as ar_avslutad,
+        case when slutdatum <= {{ as_of_date }} then slutdatum end as slutdatum,
+        coalesce(slutdatum <= {{ as_of_date }}, false) as ar_avslutad,
         tid_i_offentlig_forsorjning,
         utbildningsniva,
         remittent,
         forsorjning_fore,
-        case when slutdatum <= {{ as_of() }} then avslutsanledning end as avslutsanledning,
-        case when slutdatum <= {{ as_of() }} then sysselsattning_efter end as sysselsattning_efter,
-        case when slutdatum <= {{ as_of() }} then forsorjning_efter end as forsorjning_efter,
+        case when slutdatum <= {{ as_of_date }} then avslutsanledning end as avslutsanledning,
+        case when slutdatum <= {{ as_of_date }} then sysselsattning_efter end as sysselsattning_efter,
+        case when slutdatum <= {{ as_of_date }} then forsorjning_efter end as forsorjning_efter,
         _source_file
     from deltagare
-    where startdatum <= {{ as_of() }}
+    where startdatum <= {{ as_of_date }}
 ),
 
 -- the end fields the mapping seed may name, one row per (episode, field)

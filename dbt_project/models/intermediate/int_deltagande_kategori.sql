@@ -3,11 +3,20 @@
 -- spelled as there, so `gymnasium` and `Gymnasium` are one category; an empty value is
 -- `Uppgift saknas`. Multi-valued fields (försörjning) give one row per distinct source.
 -- Which episodes a distribution counts (nyinskrivna, avslutade, ...) is the mart's grain.
+--
+-- Incremental: a night recomputes the episodes of changed förbund and those that started or
+-- ended since the last build; an episode's categories depend on nothing else
+-- (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'unique_key': 'deltagande_id'},
+) }}
 
 with
 
 deltagande as (
-    select * from {{ ref('int_deltagande') }}
+    {{ nightly_episode_rows(ref('int_deltagande'), ['startdatum', 'slutdatum_registrerat']) }}
 ),
 
 kodlistor as (
@@ -17,39 +26,39 @@ kodlistor as (
 -- (episode, dimension, code list, raw value); bands carry their own order
 varden as (
     select
-        deltagande_id, 'utbildningsniva' as dimension, 'utbildningsniva' as kodlista,
+        deltagande_id, forbund, 'utbildningsniva' as dimension, 'utbildningsniva' as kodlista,
         utbildningsniva as varde, null::integer as bandsortering
     from deltagande
     union all
     select
-        deltagande_id, 'tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning',
+        deltagande_id, forbund, 'tid_i_offentlig_forsorjning', 'tid_i_offentlig_forsorjning',
         tid_i_offentlig_forsorjning, null
     from deltagande
     union all
-    select deltagande_id, 'remittent', 'remittent', remittent, null
+    select deltagande_id, forbund, 'remittent', 'remittent', remittent, null
     from deltagande
     union all
     select
-        deltagande_id, 'forsorjning_fore', 'forsorjning', unnest(
+        deltagande_id, forbund, 'forsorjning_fore', 'forsorjning', unnest(
             case when len(coalesce(forsorjning_fore, [])) = 0 then [null::varchar] else forsorjning_fore end
         ), null
     from deltagande
     union all
     select
-        deltagande_id, 'forsorjning_efter', 'forsorjning', unnest(
+        deltagande_id, forbund, 'forsorjning_efter', 'forsorjning', unnest(
             case when len(coalesce(forsorjning_efter, [])) = 0 then [null::varchar] else forsorjning_efter end
         ), null
     from deltagande
     where ar_avslutad
     union all
-    select deltagande_id, 'avslutsanledning', 'avslutsanledning', avslutsanledning, null
+    select deltagande_id, forbund, 'avslutsanledning', 'avslutsanledning', avslutsanledning, null
     from deltagande
     where ar_avslutad
     union all
-    select deltagande_id, 'aldersgrupp', null, aldersgrupp, aldersgrupp_sortering
+    select deltagande_id, forbund, 'aldersgrupp', null, aldersgrupp, aldersgrupp_sortering
     from deltagande
     union all
-    select deltagande_id, 'tid_i_insats', null, tid_i_insats, tid_i_insats_sortering
+    select deltagande_id, forbund, 'tid_i_insats', null, tid_i_insats, tid_i_insats_sortering
     from deltagande
     where ar_avslutad
 ),
@@ -57,6 +66,7 @@ varden as (
 kategoriserade as (
     select
         varden.deltagande_id,
+        varden.forbund,
         varden.dimension,
         coalesce(kodlistor.kod, nullif(trim(varden.varde), ''), 'Uppgift saknas') as kategori,
         case
@@ -72,6 +82,7 @@ kategoriserade as (
 final as (
     select distinct
         deltagande_id,
+        forbund::varchar as forbund,
         dimension::varchar as dimension,
         kategori::varchar as kategori,
         sortering::integer as sortering

@@ -10,32 +10,62 @@
 -- and both windows lie wholly inside what the payment data covers: from its first month to its
 -- last month, and no later than the last month that has ended at as_of. Otherwise a missing
 -- month would look like a zero.
+--
+-- Incremental: a night recomputes the episodes of changed förbund and those whose after window
+-- reaches past the last month measurable at the last build (they include every episode that
+-- ended since); for the others nothing that as_of bounds has moved (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'unique_key': 'deltagande_id'},
+) }}
+{%- set as_of_date = as_of() %}
+{%- set since = nightly_since() %}
+{%- set changed = nightly_scope_forbund_list(nightly_scope()) if since else none %}
+{#- in a night, the episodes that can have changed (the CTE matbart_vid_forra_bygget below) -#}
+{%- set in_night_scope -%}
+{%- if since -%}
+(cast(date_trunc('month', deltagande.slutdatum) + interval 6 month as date) > matbart_vid_forra_bygget.sista_manad
+{%- if changed %} or deltagande.forbund in ({{ changed }}){% endif %})
+{%- else -%}
+true
+{%- endif -%}
+{%- endset %}
 
 with
 
-deltagande as (
-    select * from {{ ref('int_deltagande') }}
-    where till_resultat
+alla_betalningar as (
+    select * from {{ ref('stg_procapita__ekonomiskt_bistand') }}
 ),
 
 betalningar as (
-    select * from {{ ref('stg_procapita__ekonomiskt_bistand') }}
-    where manad <= {{ as_of() }}
+    select * from alla_betalningar
+    where manad <= {{ as_of_date }}
 ),
 
 -- the months the payment data covers, up to the last month that has ended at as_of
 tackning as (
     select
         min(manad) as forsta_manad,
-        least(
-            max(manad),
-            case
-                when {{ as_of() }} = last_day({{ as_of() }})
-                    then cast(date_trunc('month', {{ as_of() }}) as date)
-                else cast(date_trunc('month', {{ as_of() }}) - interval 1 month as date)
-            end
-        ) as sista_manad
+        least(max(manad), {{ sista_hela_manaden(as_of_date) }}) as sista_manad
     from betalningar
+),
+
+-- in a night: the last month that was measurable at the last build (since_as_of); the episodes
+-- whose after window ends before it cannot change (unused in a full build)
+matbart_vid_forra_bygget as (
+    select coalesce(least(max(manad), {{ sista_hela_manaden(since or as_of_date) }}), date '0001-01-01') as sista_manad
+    from alla_betalningar
+    where manad <= {{ since or as_of_date }}
+),
+
+deltagande as (
+    select deltagande.*
+    from {{ ref('int_deltagande') }} as deltagande
+    cross join matbart_vid_forra_bygget
+    where
+        deltagande.till_resultat
+        and {{ in_night_scope }}
 ),
 
 fonster as (

@@ -2,6 +2,14 @@
 -- start <= p1 and no registered end before p0) or had anything to report (an aktiv episode,
 -- a felregistrering, an anonymous count) × kon (Kvinna, Man, Okänt). Marts left-join their
 -- sums onto these rows, so a period with nothing in it shows zeros, never a hole.
+--
+-- Incremental: a night recomputes the rows of changed förbund and of periods not over at the
+-- last build, like the marts that read it (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+) }}
 
 with
 
@@ -14,7 +22,7 @@ perioder as (
 ),
 
 deltagande_period as (
-    select * from {{ ref('int_deltagande_period') }}
+    {{ nightly_scope_rows(ref('int_deltagande_period'), 'forbund', period_slut='period_slut') }}
 ),
 
 felregistreringar as (
@@ -92,3 +100,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}

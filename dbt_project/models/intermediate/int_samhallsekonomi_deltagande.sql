@@ -5,11 +5,20 @@
 -- registered both before and after and every one of them has a cost in the seed: an empty
 -- Försörjning efter is "Uppgift saknas", not "no support", and counting it as 0 would invent
 -- a saving.
+--
+-- Incremental: a night recomputes the episodes of changed förbund and those that ended since
+-- the last build; an episode's estimate depends on nothing else (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'unique_key': 'deltagande_id'},
+) }}
 
 with
 
 deltagande as (
-    select * from {{ ref('int_deltagande') }}
+    select *
+    from ({{ nightly_episode_rows(ref('int_deltagande'), ['startdatum', 'slutdatum_registrerat']) }})
     where till_resultat
 ),
 
