@@ -41,8 +41,8 @@ from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, RowErr
 from pipelines.ingest.personnummer import PersonnummerMemo
 from pipelines.ingest.privacy import redact
 from pipelines.ingest.readers import ReadError, read_file
-from pipelines.ingest.spec import META_COLUMNS, SourceSpec, load_specs
 from pipelines.quality.files import check_parsed_file
+from pipelines.sources.spec import META_COLUMNS, SourceSpec, load_specs
 
 log = logging.getLogger(__name__)
 

@@ -46,10 +46,10 @@ import polars as pl
 
 from pipelines.ingest.parse import MAX_ERRORS, ParseResult, RowError
 from pipelines.ingest.privacy import redact, shown
-from pipelines.ingest.spec import SourceSpec, normalize_code
 from pipelines.quality.build_suites import file_suite_name
 from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx
 from pipelines.settings import get_settings
+from pipelines.sources.spec import SourceSpec, normalize_code
 
 if TYPE_CHECKING:
     from pathlib import Path

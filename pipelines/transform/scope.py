@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.spec import load_specs
+from pipelines.sources.spec import load_specs
 
 STATE_SCHEMA = "pipeline_state"
 
