@@ -39,8 +39,8 @@ import pyarrow as pa
 from pipelines.ingest.discovery import LandingFile, discover
 from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, RowError, parse_frame
 from pipelines.ingest.personnummer import PersonnummerMemo
-from pipelines.ingest.privacy import redact
 from pipelines.ingest.readers import ReadError, read_file
+from pipelines.privacy import redact
 from pipelines.quality.files import check_parsed_file
 from pipelines.sources.spec import META_COLUMNS, SourceSpec, load_specs
 

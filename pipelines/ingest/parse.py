@@ -23,8 +23,8 @@ import numpy as np
 import polars as pl
 
 from pipelines.ingest.personnummer import PersonnummerMemo, pseudonymise_column
-from pipelines.ingest.privacy import redact
 from pipelines.ingest.readers import ReadResult, drop_rows_where_all_null
+from pipelines.privacy import redact
 from pipelines.sources.spec import ColumnSpec, SourceSpec, normalize_code, normalize_header
 
 MAX_ERRORS = 50

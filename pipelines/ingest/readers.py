@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest.privacy import redact
+from pipelines.privacy import redact
 from pipelines.sources.spec import SourceSpec, normalize_header
 
 HEADER_SCAN_ROWS = 50

@@ -28,7 +28,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.ingest.privacy import redact, shown
+from pipelines.privacy import redact, shown
 from pipelines.publish.record import last_published
 from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
 from pipelines.quality.runtime import (

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pipelines.ingest.parse import MAX_ERRORS, ParseResult, RowError
-from pipelines.ingest.privacy import redact, shown
+from pipelines.privacy import redact, shown
 from pipelines.quality.build_suites import file_suite_name
 from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx
 from pipelines.settings import get_settings
