@@ -21,9 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.dbt_project import dbt_vars
 from pipelines.ingest.load import has_ledger
 from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, Settings
-from pipelines.transform.project import dbt_vars
 
 DBT_INPUTS = (  # what the dbt docs show: the dbt project alone
     DBT_PROJECT_DIR / "models",

@@ -7,12 +7,12 @@ import dagster as dg
 import duckdb
 
 from pipelines.asset_keys import POSTGRES_KEY, PUBLISH_KEY
+from pipelines.dbt_project import dbt_project
 from pipelines.fingerprint import inputs_fingerprint
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
 from pipelines.publish.record import last_published, record_postgres_published, record_published
 from pipelines.settings import get_settings
-from pipelines.transform.project import dbt_project
 from pipelines.transform.scope import changes_since, scoped_marts
 
 

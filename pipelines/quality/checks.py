@@ -28,6 +28,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipelines.dbt_project import dbt_project
 from pipelines.privacy import redact, shown
 from pipelines.publish.record import last_published
 from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
@@ -42,7 +43,6 @@ from pipelines.quality.runtime import (
     suite_names,
 )
 from pipelines.settings import get_settings
-from pipelines.transform.project import dbt_project
 from pipelines.transform.scope import changes_since, rows_changed, scoped_marts
 
 RULES_DIR = Path(__file__).with_name("rules")

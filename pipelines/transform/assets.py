@@ -9,13 +9,13 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines.dbt_project import FinsamTranslator, dbt_env, dbt_project, ensure_manifest
 from pipelines.fingerprint import dbt_project_fingerprint, inputs_fingerprint
 from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
 from pipelines.transform.dbt_build import keep_partial_parse, probe_warehouse, prune_run_targets, with_row_counts
 from pipelines.transform.inputs import unchanged_since_publish
-from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, ensure_manifest
 from pipelines.transform.scope import decide_scope, drop_scope, loaded_files, record_build, write_as_of, write_scope
 
 ensure_manifest()
