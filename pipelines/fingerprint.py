@@ -10,7 +10,7 @@ Their SHA-256 is `inputs_fingerprint`. Publish records it (pipelines/publish/rec
 transform compares with it to skip an unchanged build (pipelines/transform/inputs.py), so it
 lives in neither: publish does not import transform, and transform only reads the record.
 `dbt_project_fingerprint` covers the dbt project alone: what the dbt docs show
-(pipelines/docs/assets.py) and what decides a full dbt rebuild (pipelines/transform/scope.py).
+(pipelines/docs/assets.py) and what decides a full dbt rebuild (pipelines/nightly_scope.py).
 """
 
 from __future__ import annotations
