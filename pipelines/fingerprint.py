@@ -6,7 +6,7 @@ The marts are a function of
 - the dbt project (models, seeds, macros, tests, dbt_project.yml) and the quality suites and
   rules that gate publish (expectations/, pipelines/quality/);
 - the versions of DuckDB, dbt-core and dbt-duckdb.
-Their SHA-256 is `inputs_fingerprint`. Publish records it (pipelines/publish/record.py) and
+Their SHA-256 is `inputs_fingerprint`. Publish records it (pipelines/publish_record.py) and
 transform compares with it to skip an unchanged build (pipelines/transform/inputs.py), so it
 lives in neither: publish does not import transform, and transform only reads the record.
 `dbt_project_fingerprint` covers the dbt project alone: what the dbt docs show

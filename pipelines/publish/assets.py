@@ -12,7 +12,7 @@ from pipelines.fingerprint import inputs_fingerprint
 from pipelines.nightly_scope import changes_since, scoped_marts
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
-from pipelines.publish.record import last_published, record_postgres_published, record_published
+from pipelines.publish_record import last_published, record_postgres_published, record_published
 from pipelines.settings import get_settings
 
 

@@ -31,7 +31,7 @@ import duckdb
 from pipelines.dbt_project import dbt_project
 from pipelines.nightly_scope import changes_since, rows_changed, scoped_marts
 from pipelines.privacy import redact, shown
-from pipelines.publish.record import last_published
+from pipelines.publish_record import last_published
 from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
 from pipelines.quality.runtime import (
     SAMPLE_ROWS as SUITE_SAMPLE_ROWS,
