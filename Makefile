@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@echo "setup: .venv ready (pinned by requirements.lock)"
 
 dbt_project/target/manifest.json: $(STAMP) $(DBT_INPUTS)
-	@$(PY) -c "from pipelines.transform.project import ensure_manifest; ensure_manifest()"
+	@$(PY) -c "from pipelines.dbt_project import ensure_manifest; ensure_manifest()"
 	@touch $@
 
 ## run: setup, demo exports into an empty landing dir, one refresh, a summary

@@ -2,7 +2,7 @@
 
 The flow's keys: ingest writes `raw/<kind>`; dbt's models and seeds are `<layer>/<name>`,
 where the layer is the node's schema in dbt_project/dbt_project.yml (the translator in
-pipelines/transform/project.py keys and groups them by it); then publish, docs, report and
+pipelines/dbt_project.py keys and groups them by it); then publish, docs, report and
 export. This module imports nothing of the project, so any module can use it without an
 import cycle. Changing a key renames an asset: the graph snapshot
 (tests/snapshots/asset_graph.json) fails until it is regenerated on purpose.

@@ -11,9 +11,9 @@ import duckdb
 
 from pipelines.ingest.discovery import kind_of
 from pipelines.ingest.load import has_ledger
-from pipelines.ingest.spec import load_specs
 from pipelines.ops.lock import lock_path, read_holder
 from pipelines.settings import get_settings
+from pipelines.sources.spec import load_specs
 
 NIGHTLY_CRON = "30 4 * * *"  # 04:30, outside the hours a DST change skips or repeats (02:00–03:00)
 TIMEZONE = "Europe/Stockholm"

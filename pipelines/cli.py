@@ -244,7 +244,7 @@ def check_something_to_load(s: settings_module.Settings) -> None:
     """An empty landing folder is an error only when nothing was ever loaded: raw keeps every
     export, so a refresh without new files still rebuilds the marts (as_of moves)."""
     from pipelines.ingest.discovery import export_names
-    from pipelines.ingest.spec import load_specs
+    from pipelines.sources.spec import load_specs
 
     if export_names(s.landing_dir, load_specs()):
         return

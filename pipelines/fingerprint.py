@@ -6,11 +6,11 @@ The marts are a function of
 - the dbt project (models, seeds, macros, tests, dbt_project.yml) and the quality suites and
   rules that gate publish (expectations/, pipelines/quality/);
 - the versions of DuckDB, dbt-core and dbt-duckdb.
-Their SHA-256 is `inputs_fingerprint`. Publish records it (pipelines/publish/record.py) and
+Their SHA-256 is `inputs_fingerprint`. Publish records it (pipelines/publish_record.py) and
 transform compares with it to skip an unchanged build (pipelines/transform/inputs.py), so it
 lives in neither: publish does not import transform, and transform only reads the record.
 `dbt_project_fingerprint` covers the dbt project alone: what the dbt docs show
-(pipelines/docs/assets.py) and what decides a full dbt rebuild (pipelines/transform/scope.py).
+(pipelines/docs/assets.py) and what decides a full dbt rebuild (pipelines/nightly_scope.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.dbt_project import dbt_vars
 from pipelines.ingest.load import has_ledger
 from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, Settings
-from pipelines.transform.project import dbt_vars
 
 DBT_INPUTS = (  # what the dbt docs show: the dbt project alone
     DBT_PROJECT_DIR / "models",

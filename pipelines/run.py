@@ -157,7 +157,7 @@ def run_refresh_job(s: Settings) -> RefreshOutcome:
     from pipelines.definitions import defs
     from pipelines.export.assets import uppfoljning_finsam_workbooks
     from pipelines.ops.alerts import step_failure_text
-    from pipelines.publish.record import last_published
+    from pipelines.publish_record import last_published
     from pipelines.report.assets import rapporter
 
     started = dt.datetime.now()

@@ -1,5 +1,5 @@
 {#- The run's data date as a DATE literal: var('as_of') when given; else the as_of the pipeline
-    wrote into pipeline_state.run_as_of for this build (pipelines/transform/scope.py), read when
+    wrote into pipeline_state.run_as_of for this build (pipelines/nightly_scope.py), read when
     the model runs, so that the date is no dbt var and dbt's partial parsing holds from one night
     to the next; else (a warehouse the pipeline never built) today. -#}
 {% macro as_of() -%}

@@ -2,7 +2,7 @@
     The nightly scope: which rows of an incremental model a refresh recomputes.
 
     A night changes little: as_of moves a day and a few förbund drop new exports. The pipeline
-    (pipelines/transform/scope.py) compares the warehouse with its last successful build and
+    (pipelines/nightly_scope.py) compares the warehouse with its last successful build and
     writes the scope into `pipeline_state.nightly_scope` (since_as_of: the last build's as_of)
     and `pipeline_state.nightly_scope_forbund` (the förbund with new files) before dbt runs.
     Anything else that changed (the dbt project, seeds, a kind without a förbund column, as_of

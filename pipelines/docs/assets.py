@@ -20,10 +20,10 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.asset_keys import DOCS_KEY, PUBLISH_KEY
+from pipelines.dbt_project import dbt_env, dbt_vars
 from pipelines.fingerprint import dbt_project_fingerprint
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import DBT_PROJECT_DIR, Settings, get_settings
-from pipelines.transform.project import dbt_env, dbt_vars
 
 DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json", "catalog.json": "catalog.json"}
 DOCS_FINGERPRINT = ".fingerprint"

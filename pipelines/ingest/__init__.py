@@ -2,7 +2,8 @@
 
 Plain Python (no Dagster); the Dagster assets wrap `ingest_kind`. See load.py for the flow,
 readers.py / parse.py for the forgiving-in-form, strict-in-meaning rules of docs/sources.md, and
-personnummer.py for validation and pseudonymisation.
+personnummer.py for validation and pseudonymisation. The source specs it parses by are
+pipelines/sources/spec.py (quality builds its suites from them too); `load_specs` is re-exported here.
 """
 
 from pipelines.ingest.load import (
@@ -15,7 +16,7 @@ from pipelines.ingest.load import (
     ingest_kind,
     registered_insats_ids,
 )
-from pipelines.ingest.spec import ColumnSpec, SourceSpec, load_specs
+from pipelines.sources.spec import ColumnSpec, SourceSpec, load_specs
 
 __all__ = [
     "ColumnSpec",

@@ -4,7 +4,7 @@ For every file of the kind in the landing folder (oldest first):
 1. a file whose SHA-256 is in `raw._file_ledger` as loaded for this kind is skipped: loading the
    same bytes twice changes nothing;
 2. otherwise it is read, typed and validated (readers.py, parse.py), then checked by the kind's
-   quality suite (pipelines/quality/files.py);
+   quality suite (file_suite.py, which runs pipelines/quality/files.py);
 3. on any error the file is moved, byte for byte, to `<quarantine_dir>/<file name>` with
    `<file name>.reason.txt` beside it listing the errors, recorded as quarantined, and ingest
    goes on with the next file;
@@ -37,12 +37,12 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines.ingest.discovery import LandingFile, discover
+from pipelines.ingest.file_suite import check_parsed_file
 from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, RowError, parse_frame
 from pipelines.ingest.personnummer import PersonnummerMemo
-from pipelines.ingest.privacy import redact
 from pipelines.ingest.readers import ReadError, read_file
-from pipelines.ingest.spec import META_COLUMNS, SourceSpec, load_specs
-from pipelines.quality.files import check_parsed_file
+from pipelines.privacy import redact
+from pipelines.sources.spec import META_COLUMNS, SourceSpec, load_specs
 
 log = logging.getLogger(__name__)
 

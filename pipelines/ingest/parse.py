@@ -23,9 +23,9 @@ import numpy as np
 import polars as pl
 
 from pipelines.ingest.personnummer import PersonnummerMemo, pseudonymise_column
-from pipelines.ingest.privacy import redact
 from pipelines.ingest.readers import ReadResult, drop_rows_where_all_null
-from pipelines.ingest.spec import ColumnSpec, SourceSpec, normalize_code, normalize_header
+from pipelines.privacy import redact
+from pipelines.sources.spec import ColumnSpec, SourceSpec, normalize_code, normalize_header
 
 MAX_ERRORS = 50
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel serial 1 = 1900-01-01 (with Excel's 1900 leap bug)

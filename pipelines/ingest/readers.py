@@ -30,8 +30,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest.privacy import redact
-from pipelines.ingest.spec import SourceSpec, normalize_header
+from pipelines.privacy import redact
+from pipelines.sources.spec import SourceSpec, normalize_header
 
 HEADER_SCAN_ROWS = 50
 # Extra columns read beyond the header width: a value there means a row with more fields than

@@ -7,13 +7,13 @@ import dagster as dg
 import duckdb
 
 from pipelines.asset_keys import POSTGRES_KEY, PUBLISH_KEY
+from pipelines.dbt_project import dbt_project
 from pipelines.fingerprint import inputs_fingerprint
+from pipelines.nightly_scope import changes_since, scoped_marts
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.publish.bi import publish
-from pipelines.publish.record import last_published, record_postgres_published, record_published
+from pipelines.publish_record import last_published, record_postgres_published, record_published
 from pipelines.settings import get_settings
-from pipelines.transform.project import dbt_project
-from pipelines.transform.scope import changes_since, scoped_marts
 
 
 def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -34,7 +34,7 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         settings = get_settings()
         fingerprint = inputs_fingerprint(settings)  # before: a file added meanwhile is not in it
         with retry_only_transient():
-            # what changed since the build bi.duckdb holds (pipelines/transform/scope.py)
+            # what changed since the build bi.duckdb holds (pipelines/nightly_scope.py)
             with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
                 previous_build = (last_published(settings) or {}).get("build_id")
                 changes = changes_since(con, previous_build)

@@ -8,7 +8,7 @@ Both are built under temporary names and swapped in by rename only when complete
   for readers in the middle of a read; older ones are removed.
 A crash at any point leaves the previous publish whole; leftovers are cleaned on the next publish.
 
-After a nightly build (pipelines/transform/scope.py) most rows of the big marts are the ones
+After a nightly build (pipelines/nightly_scope.py) most rows of the big marts are the ones
 already published. Then `bi.duckdb.tmp` starts as a byte copy of the published `bi.duckdb`, and
 of each mart the night rebuilt in part only the changed rows are replaced (the rows of changed
 förbund and of periods open since the published build); the other marts are copied whole.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.transform.scope import Scope, ScopedMart, rows_changed
+from pipelines.nightly_scope import Scope, ScopedMart, rows_changed
 
 MARTS_SCHEMA = "marts"
 TMP_SUFFIX = ".tmp"

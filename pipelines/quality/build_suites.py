@@ -29,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from pipelines.ingest.spec import SourceSpec, load_code_lists, load_specs
 from pipelines.quality.runtime import SUITES_DIR
+from pipelines.sources.spec import SourceSpec, load_code_lists, load_specs
 
 SUITES_YML = Path(__file__).with_name("suites.yml")
 GX_VERSION = "1.24.1"  # the suite format written here; matches requirements.lock

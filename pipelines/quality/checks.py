@@ -28,8 +28,10 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.ingest.privacy import redact, shown
-from pipelines.publish.record import last_published
+from pipelines.dbt_project import dbt_project
+from pipelines.nightly_scope import changes_since, rows_changed, scoped_marts
+from pipelines.privacy import redact, shown
+from pipelines.publish_record import last_published
 from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
 from pipelines.quality.runtime import (
     SAMPLE_ROWS as SUITE_SAMPLE_ROWS,
@@ -42,8 +44,6 @@ from pipelines.quality.runtime import (
     suite_names,
 )
 from pipelines.settings import get_settings
-from pipelines.transform.project import dbt_project
-from pipelines.transform.scope import changes_since, rows_changed, scoped_marts
 
 RULES_DIR = Path(__file__).with_name("rules")
 GX_CHECK_NAME = "gx_suite"
@@ -267,7 +267,7 @@ CHANGED_KEYS = "changed_keys"  # a temp table: the (forbund, period) pairs a nig
 
 def select_changed_keys(con: duckdb.DuckDBPyConnection, where: str, params: list) -> None:
     """Every (forbund, period_typ, period_id) a night changed, into temp table CHANGED_KEYS:
-    `where` is stated on forbund and period_slut (pipelines/transform/scope.py `rows_changed`)."""
+    `where` is stated on forbund and period_slut (pipelines/nightly_scope.py `rows_changed`)."""
     con.execute(
         f"create or replace temp table {CHANGED_KEYS} as select forbund_list.forbund, p.period_typ, p.period_id "
         "from marts.dim_period as p cross join (select distinct forbund from marts.dim_insats) as forbund_list "
@@ -325,7 +325,7 @@ def build_mart_suite_checks() -> dg.AssetChecksDefinition:
         outcomes: list[tuple[MartSuite, SuiteOutcome]] = []
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
             # After nights: the rows of the marts a night rebuilds in part that changed since the
-            # last publish; the others were validated before it (pipelines/transform/scope.py).
+            # last publish; the others were validated before it (pipelines/nightly_scope.py).
             changes = changes_since(con, (last_published(settings) or {}).get("build_id"))
             scoped = {} if changes.full else scoped_marts(dbt_project.manifest_path)
             for ms in selected:

@@ -1,10 +1,10 @@
-"""The ingest hook: a source kind's suite (`raw_<kind>`) on each parsed file, before raw.
+"""A source kind's suite (`raw_<kind>`) on one parsed file, before raw.
 
-`check_parsed_file` is called once per file by `pipelines.ingest.load.ingest_kind`, after the
-file was read, typed and validated by the parser and before its rows are appended to
-`raw.<kind>`. A failed blocking (critical) expectation turns the parse result into errors, so the
-file is quarantined like any other bad file, with the expectation, its reason and the offending
-rows named in the reason file. Warnings are logged and kept in the data docs and the summary.
+Ingest runs `validate_file_frame` on each file after the parser read, typed and validated it and
+before its rows are appended to `raw.<kind>` (pipelines/ingest/file_suite.py). A failed blocking
+(critical) expectation quarantines the file like any other bad file, with the expectation, its
+reason and the offending rows named in the reason file, under the export's headers
+(`suite_headers`). Warnings are logged and kept in the data docs and the summary.
 
 The frame GX sees is the parsed frame with three changes, all for the suite's sake:
 - a `code` cell is written in the seed's spelling when it matches a code case-insensitively (the
@@ -44,17 +44,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from pipelines.ingest.parse import MAX_ERRORS, ParseResult, RowError
-from pipelines.ingest.privacy import redact, shown
-from pipelines.ingest.spec import SourceSpec, normalize_code
+from pipelines.privacy import redact
 from pipelines.quality.build_suites import file_suite_name
 from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx
-from pipelines.settings import get_settings
+from pipelines.sources.spec import SourceSpec, normalize_code
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from pipelines.ingest.discovery import LandingFile
 
 log = logging.getLogger(__name__)
 
@@ -343,10 +339,13 @@ def passes_on_every_row(
 
 
 # --------------------------------------------------------------------------------------------
-# Outcome -> the parser's error form (so load.py quarantines as for any other error)
+# The headers a user knows (ingest names them in a quarantined file's reason file)
 
 
-def _headers(spec: SourceSpec) -> dict[str, str]:
+def suite_headers(spec: SourceSpec) -> dict[str, str]:
+    """The export's header for each column of the frame the suite sees: the columns derived from
+    a personnummer say what they hold (never the personnummer), and a column the suite derives
+    is named by the column it is computed from."""
     headers: dict[str, str] = {}
     for col in spec.columns:
         if col.type == "personnummer":  # never the personnummer itself: say what the value is
@@ -360,53 +359,3 @@ def _headers(spec: SourceSpec) -> dict[str, str]:
         first = sql.split()[0]
         headers[name] = headers.get(first, name)
     return headers
-
-
-def _errors(outcome: SuiteOutcome, spec: SourceSpec, file_name: str) -> tuple[list[RowError], int, list]:
-    headers = _headers(spec)
-    errors: list[tuple[int, int, RowError]] = []
-    summary: list[tuple[str | None, str, int]] = []
-    count = 0
-    for order, e in enumerate(outcome.blocking):
-        first_column = (e.column or "").split(", ")[0] or None
-        header = headers.get(first_column, first_column) if first_column else None
-        problem = f"kvalitetsregeln {e.label} i sviten {outcome.suite} bröts: {e.why}"
-        if e.error:
-            problem += f" (fel i regeln: {e.error})"
-        n = int(e.unexpected_count or 1)
-        count += n
-        summary.append((header, f"kvalitetsregeln {e.label}", n))
-        if not e.sample:
-            errors.append((0, order, RowError(file_name, None, header, problem)))
-            continue
-        for row in e.sample:
-            row_number = row.get("_row_number")
-            values = {k: v for k, v in row.items() if k != "_row_number"}
-            # Never a personnummer: pseudonym columns hold hashes, the rest is redacted.
-            value = "; ".join(f"{headers.get(k, k)}={shown(v)}" for k, v in values.items()) or None
-            errors.append((int(row_number or 0), order, RowError(file_name, row_number, header, problem, value)))
-    errors.sort(key=lambda t: (t[0], t[1]))
-    return [e for _, _, e in errors[:MAX_ERRORS]], count, summary
-
-
-def check_parsed_file(result: ParseResult, f: LandingFile, spec: SourceSpec, export_date: dt.date) -> ParseResult:
-    """Ingest hook (see module docstring): `result` unchanged when the suite passes (or the file
-    already failed parsing), else a failed result naming the broken expectations."""
-    if not result.ok or result.frame is None:
-        return result
-    outcome = validate_file_frame(
-        result.frame, spec, file_name=f.name, export_date=export_date, validation_dir=get_settings().validation_dir
-    )
-    for w in outcome.warnings:
-        log.warning("%s: quality warning %s (%s rows): %s", f.name, w.label, w.unexpected_count, w.why)
-    if outcome.ok:
-        log.info(
-            "%s: suite %s passed (%d expectations, %.2f s)",
-            f.name,
-            outcome.suite,
-            len(outcome.expectations),
-            outcome.duration_s,
-        )
-        return result
-    errors, count, summary = _errors(outcome, spec, f.name)
-    return ParseResult(frame=None, errors=errors, error_count=count, summary=summary, rows=result.rows)

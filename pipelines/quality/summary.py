@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.ingest.privacy import shown
+from pipelines.privacy import redact, shown
 from pipelines.quality.runtime import INDEX_LOG, build_docs_if_pending, docs_index
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
@@ -177,8 +177,6 @@ def dbt_test_sample(settings: Settings, run_id: str, unique_id: str, limit: int 
 
 
 def summarize(events: Sequence[Any], settings: Settings, run_id: str, started: dt.datetime) -> QualitySummary:
-    from pipelines.ingest.privacy import redact
-
     checks = check_lines(events)
     enriched = []
     for c in checks:

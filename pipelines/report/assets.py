@@ -2,7 +2,7 @@
 (and of each förbund as a whole) as self-contained HTML under <data dir>/reports/.
 
 After a night most reports would come out with the same figures: publish records which rows
-differ from the publish before (pipelines/publish/record.py). When the reports on disk are those
+differ from the publish before (pipelines/publish_record.py). When the reports on disk are those
 of that earlier publish (`.rendered.json` says which build they come from), only the reports
 those rows can show in are rendered again; the others keep their file, and its "Datum för
 data" tells from which data date they are. Anything else renders every report.
@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.asset_keys import PUBLISH_KEY, REPORT_KEY
-from pipelines.publish.record import last_published
+from pipelines.publish_record import last_published
 from pipelines.report.data import MartReader, comparison_period_id
 from pipelines.report.render import Job, plan_latest, render_jobs, report_path, touched_by
 from pipelines.settings import get_settings

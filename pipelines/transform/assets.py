@@ -9,14 +9,14 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines.dbt_project import FinsamTranslator, dbt_env, dbt_project, ensure_manifest
 from pipelines.fingerprint import dbt_project_fingerprint, inputs_fingerprint
+from pipelines.nightly_scope import decide_scope, drop_scope, loaded_files, record_build, write_as_of, write_scope
 from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
 from pipelines.transform.dbt_build import keep_partial_parse, probe_warehouse, prune_run_targets, with_row_counts
 from pipelines.transform.inputs import unchanged_since_publish
-from pipelines.transform.project import FinsamTranslator, dbt_env, dbt_project, ensure_manifest
-from pipelines.transform.scope import decide_scope, drop_scope, loaded_files, record_build, write_as_of, write_scope
 
 ensure_manifest()
 
@@ -52,7 +52,7 @@ def finsam_dbt_assets(
     project_fingerprint = dbt_project_fingerprint()
     with retry_only_transient():
         probe_warehouse(settings.warehouse_path)  # a lock conflict fails here, where it can be retried, not inside dbt
-        # What to rebuild: everything, or only what a night can have changed (pipelines/transform/scope.py)
+        # What to rebuild: everything, or only what a night can have changed (pipelines/nightly_scope.py)
         with duckdb.connect(str(settings.warehouse_path)) as con:
             scope = decide_scope(con, settings.as_of, project_fingerprint, force=settings.force_rebuild)
             write_scope(con, scope)

@@ -1,7 +1,7 @@
 """Skip an unchanged refresh: the marts' inputs are those of the last publish.
 
 The inputs of the marts are one fingerprint (pipelines/fingerprint.py). Publish records it in
-`<data dir>/published_inputs.json` after the swap (pipelines/publish/record.py; with
+`<data dir>/published_inputs.json` after the swap (pipelines/publish_record.py; with
 FINSAM_POSTGRES_URL also which PostgreSQL database got the same marts: a publish whose
 PostgreSQL load failed is not "unchanged", so the next refresh publishes again). Transform only
 reads that record. The next refresh still ingests (that is how it learns whether a file is
@@ -26,7 +26,7 @@ import duckdb
 
 from pipelines.fingerprint import inputs_fingerprint
 from pipelines.ingest.load import files_to_ingest
-from pipelines.publish.record import last_published
+from pipelines.publish_record import last_published
 from pipelines.settings import Settings
 
 

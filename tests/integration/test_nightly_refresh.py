@@ -1,6 +1,6 @@
 """The nightly refresh: as_of one day on and one förbund's SUS export replaced by a newer one in
 which some ongoing episodes ended. The refresh rebuilds only what a night can change
-(pipelines/transform/scope.py, dbt_project/macros/nightly_scope.sql), and every mart it
+(pipelines/nightly_scope.py, dbt_project/macros/nightly_scope.sql), and every mart it
 publishes equals, row for row, a full rebuild of the very same inputs."""
 
 from __future__ import annotations

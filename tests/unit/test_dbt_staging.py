@@ -788,7 +788,7 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 
 
 def test_fixture_raw_layout_matches_ingest_specs():
-    spec_module = pytest.importorskip("pipelines.ingest.spec")
+    spec_module = pytest.importorskip("pipelines.sources.spec")
     for kind, spec in spec_module.load_specs().items():
         ours = {**RAW_COLUMNS[kind], **FILE_COLUMNS}
         if kind in MONTH_OF:

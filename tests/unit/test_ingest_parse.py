@@ -13,7 +13,7 @@ from pipelines.ingest.load import export_date_of
 from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, parse_frame
 from pipelines.ingest.personnummer import pseudonym
 from pipelines.ingest.readers import read_file
-from pipelines.ingest.spec import load_specs
+from pipelines.sources.spec import load_specs
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 SPECS = load_specs()

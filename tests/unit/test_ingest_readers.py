@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 
 from pipelines.ingest.readers import ReadError, read_file
-from pipelines.ingest.spec import load_specs
+from pipelines.sources.spec import load_specs
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 SPECS = load_specs()

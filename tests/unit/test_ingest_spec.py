@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.ingest.discovery import discover, file_date_from_name, kind_of, sha256_file
-from pipelines.ingest.spec import SpecError, load_code_lists, load_spec, load_specs, normalize_header
+from pipelines.sources.spec import SpecError, load_code_lists, load_spec, load_specs, normalize_header
 
 KINDS = {
     "sus_deltagare",

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.nightly_scope import Scope, ScopedMart
 from pipelines.publish.bi import publish
-from pipelines.transform.scope import Scope, ScopedMart
 
 
 def _warehouse(path: Path, rows: int) -> None:

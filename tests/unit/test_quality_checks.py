@@ -10,12 +10,12 @@ import dagster as dg
 import pytest
 
 from pipelines.asset_keys import PUBLISH_KEY
-from pipelines.ingest.spec import load_specs
 from pipelines.quality.build_suites import build_all, file_suite_name, stale_files
 from pipelines.quality.checks import GX_CHECK_NAME, load_rules, mart_suites
 from pipelines.quality.runtime import load_suite_json, suite_names
 from pipelines.quality.summary import CheckLine, QualitySummary
 from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.sources.spec import load_specs
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ import polars as pl
 import pytest
 
 from pipelines.ingest import ingest_kind, load_specs
-from pipelines.quality.files import check_parsed_file, validate_file_frame, validation_frame
+from pipelines.ingest.file_suite import check_parsed_file
+from pipelines.quality.files import validate_file_frame, validation_frame
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 SPECS = load_specs()

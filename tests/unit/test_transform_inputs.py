@@ -9,7 +9,7 @@ import pytest
 
 from pipelines import fingerprint
 from pipelines.fingerprint import inputs_fingerprint
-from pipelines.publish.record import record_postgres_published, record_published
+from pipelines.publish_record import record_postgres_published, record_published
 from pipelines.settings import Settings
 from pipelines.transform.inputs import unchanged_since_publish
 

@@ -1,4 +1,4 @@
-"""The nightly scope (pipelines/transform/scope.py): when a refresh may rebuild only what a night
+"""The nightly scope (pipelines/nightly_scope.py): when a refresh may rebuild only what a night
 can have changed, and which förbund that is."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipelines.transform.scope import (
+from pipelines.nightly_scope import (
     Scope,
     changes_since,
     decide_scope,

@@ -1,4 +1,9 @@
-"""The dbt project handle, the manifest it is built from, and the asset-key translator."""
+"""The dbt project handle, the manifest it is built from, and the asset-key translator.
+
+Transform builds the project; docs generates its site from it, publish and the mart checks read
+its manifest (which marts a night rebuilds in part), and the fingerprint hashes its vars. So it
+lives in none of those packages: none of them has to import another for it.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Error messages never quote a personnummer column's values by construction; `redact` also masks
 anything shaped like a personnummer in every other message text (a value of a wrongly placed
 column, a parser's exception text, a file name), so no such string reaches a reason file, the
-file ledger, a log or an exception.
+file ledger, a log or an exception. Ingest (reason files, the ledger) and quality (check
+metadata, the refresh summary) both use it, so it belongs to neither.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ What comes after dbt (the mart suites, publish, the reports) works on what chang
 build that was last published: `changes_since(build_id)` joins the scopes of every build after
 it (publish records the build it published). A night whose publish was held back by a failed
 check is then checked and published again together with the next one.
+
+Transform decides and records the scope; publish and the mart checks read what changed. So the
+module is in none of their packages: publish does not import transform.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.spec import load_specs
+from pipelines.sources.spec import load_specs
 
 STATE_SCHEMA = "pipeline_state"
 

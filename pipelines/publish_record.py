@@ -3,7 +3,9 @@
 After the swap of bi.duckdb, publish records the fingerprint of the inputs its marts were built
 from (pipelines/fingerprint.py) and when; after the PostgreSQL publish, which database got the
 marts of which inputs. Publish writes this file and nothing else does; transform reads it to
-skip a build whose inputs are the published ones (pipelines/transform/inputs.py).
+skip a build whose inputs are the published ones (pipelines/transform/inputs.py), the mart
+checks and the reports to work on what changed since. The module is outside the publish
+package so that none of them has to import publish.
 """
 
 from __future__ import annotations
