@@ -153,6 +153,14 @@ def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table if exists pipeline_state.nightly_scope_forbund")
 
 
+def upgrade_state(con: duckdb.DuckDBPyConnection) -> None:
+    """The state tables as this version reads them, in a warehouse an earlier version built:
+    `builds` gained `whole` (every build recorded before it was a build of the whole project).
+    Without this a warehouse carried over from an earlier version fails every refresh."""
+    if _table_exists(con, "builds"):
+        con.execute("alter table pipeline_state.builds add column if not exists whole boolean default true")
+
+
 def latest_build(con: duckdb.DuckDBPyConnection) -> tuple[int, dt.date, str] | None:
     """(build_id, as_of, project_fingerprint) of the last successful build of the whole project
     (a build of some models only, from the UI, leaves the others as they were), or None."""

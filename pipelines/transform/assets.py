@@ -11,7 +11,15 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.dbt_project import FinsamTranslator, dbt_env, dbt_project, ensure_manifest
 from pipelines.fingerprint import dbt_project_fingerprint, inputs_fingerprint
-from pipelines.nightly_scope import decide_scope, drop_scope, loaded_files, record_build, write_as_of, write_scope
+from pipelines.nightly_scope import (
+    decide_scope,
+    drop_scope,
+    loaded_files,
+    record_build,
+    upgrade_state,
+    write_as_of,
+    write_scope,
+)
 from pipelines.ops.lock import RefreshLockResource
 from pipelines.ops.retry import WAREHOUSE_RETRY_POLICY, retry_only_transient
 from pipelines.settings import get_settings
@@ -54,6 +62,7 @@ def finsam_dbt_assets(
         probe_warehouse(settings.warehouse_path)  # a lock conflict fails here, where it can be retried, not inside dbt
         # What to rebuild: everything, or only what a night can have changed (pipelines/nightly_scope.py)
         with duckdb.connect(str(settings.warehouse_path)) as con:
+            upgrade_state(con)
             scope = decide_scope(con, settings.as_of, project_fingerprint, force=settings.force_rebuild)
             write_scope(con, scope)
             write_as_of(con, settings.as_of)

@@ -15,6 +15,7 @@ from pipelines.nightly_scope import (
     latest_build,
     per_forbund_kinds,
     record_build,
+    upgrade_state,
     write_scope,
 )
 
@@ -157,3 +158,24 @@ def test_a_build_of_some_models_is_no_baseline_but_publishes_everything_again(co
     assert latest_build(con)[0] == published  # the next build still compares with the whole one
     assert decide_scope(con, AS_OF + dt.timedelta(days=4), FINGERPRINT).since_as_of == AS_OF
     assert changes_since(con, published).full
+
+
+def test_a_warehouse_an_earlier_version_built_keeps_its_builds_after_the_upgrade():
+    # the state an earlier version left: `builds` without `whole`, every build a whole one
+    con = duckdb.connect()
+    con.execute("create schema pipeline_state")
+    con.execute(
+        "create table pipeline_state.builds (build_id integer primary key, as_of date not null, "
+        "project_fingerprint varchar not null, built_at timestamp not null, rebuilt_in_full boolean not null, "
+        "since_as_of date, forbund varchar[])"
+    )
+    con.execute("insert into pipeline_state.builds values (7, ?, ?, now(), true, null, [])", [AS_OF, FINGERPRINT])
+    con.execute("create table pipeline_state.last_build_files (sha256 varchar not null)")
+    con.execute("create schema raw")
+    con.execute("create table raw._file_ledger (sha256 varchar, kind varchar, file_name varchar, status varchar)")
+    upgrade_state(con)
+    upgrade_state(con)  # a second refresh finds it upgraded
+    assert latest_build(con) == (7, AS_OF, FINGERPRINT)
+    night = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
+    assert (night.full, night.since_as_of) == (False, AS_OF)
+    assert record_build(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, [], night) == 8
