@@ -1,7 +1,9 @@
 {#- The run's data date as a DATE literal: var('as_of') when given; else the as_of the pipeline
     wrote into pipeline_state.run_as_of for this build (pipelines/nightly_scope.py), read when
     the model runs, so that the date is no dbt var and dbt's partial parsing holds from one night
-    to the next; else (a warehouse the pipeline never built) today. -#}
+    to the next; else (a warehouse the pipeline never built) today. Each call reads the
+    warehouse, so a model that needs it more than once sets it once:
+    `{%- set as_of_date = as_of() %}`. -#}
 {% macro as_of() -%}
     {%- if var('as_of') -%}
         cast('{{ var("as_of") }}' as date)

@@ -5,11 +5,13 @@
 -- förbund. An activity that starts after as_of does not exist; one that ends after as_of is
 -- still going on at as_of (no end, status Pågående).
 
+{%- set as_of_date = as_of() %}
+
 with
 
 aktiviteter as (
     select * from {{ ref('stg_procapita__aktiviteter') }}
-    where startdatum <= {{ as_of() }}
+    where startdatum <= {{ as_of_date }}
 ),
 
 insatser as (
@@ -29,10 +31,10 @@ final as (
         aktiviteter.person_id::varchar as person_id,
         coalesce(aktiviteter.kon, 'Okänt')::varchar as kon,
         aktiviteter.startdatum::date as startdatum,
-        case when aktiviteter.slutdatum <= {{ as_of() }} then aktiviteter.slutdatum end::date as slutdatum,
+        case when aktiviteter.slutdatum <= {{ as_of_date }} then aktiviteter.slutdatum end::date as slutdatum,
         aktiviteter.slutdatum::date as slutdatum_registrerat,
         case
-            when aktiviteter.slutdatum <= {{ as_of() }} then aktiviteter.status else 'Pågående'
+            when aktiviteter.slutdatum <= {{ as_of_date }} then aktiviteter.status else 'Pågående'
         end::varchar as status
     from aktiviteter
     left join insatser

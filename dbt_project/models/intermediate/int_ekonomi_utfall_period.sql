@@ -2,6 +2,14 @@
 -- rullande_12 included): Σ of the months of int_ekonomi_utfall_manad that lie in the period.
 -- Only combinations with at least one booking month in the period have a row; the marts add
 -- the zeros.
+--
+-- Incremental: a night recomputes the periods not over at the last build; a night brings no
+-- ledger file (one makes the build full), so nothing else can change (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': none, 'period_slut': 'period_slut'},
+) }}
 
 with
 
@@ -10,7 +18,7 @@ utfall_manad as (
 ),
 
 perioder as (
-    select * from {{ ref('dim_period') }}
+    {{ nightly_scope_rows(ref('dim_period'), none, period_slut='period_slut') }}
 ),
 
 final as (
@@ -20,6 +28,7 @@ final as (
         utfall_manad.kostnadsslag::varchar as kostnadsslag,
         perioder.period_typ::varchar as period_typ,
         perioder.period_id::varchar as period_id,
+        perioder.period_slut::date as period_slut,
         sum(utfall_manad.utfall)::{{ belopp_typ() }} as utfall_period,
         count(*)::bigint as bokningsmanader
     from utfall_manad

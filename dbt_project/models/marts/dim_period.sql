@@ -2,6 +2,8 @@
 -- of the first thing that happened (first insats start, first episode start, first anonymous
 -- count, first felregistrering) to as_of. Periods starting after as_of are not produced.
 
+{%- set as_of_date = as_of() %}
+
 with
 
 deltagare as (
@@ -24,11 +26,11 @@ anonyma as (
 forsta_dag as (
     select
         least(
-            coalesce((select min(startdatum) from insatser), {{ as_of() }}),
-            coalesce((select min(startdatum) from deltagare), {{ as_of() }}),
-            coalesce((select min(startdatum) from felregistreringar), {{ as_of() }}),
-            coalesce((select make_date(min(ar)::integer, 1, 1) from anonyma), {{ as_of() }}),
-            {{ as_of() }}
+            coalesce((select min(startdatum) from insatser), {{ as_of_date }}),
+            coalesce((select min(startdatum) from deltagare), {{ as_of_date }}),
+            coalesce((select min(startdatum) from felregistreringar), {{ as_of_date }}),
+            coalesce((select make_date(min(ar)::integer, 1, 1) from anonyma), {{ as_of_date }}),
+            {{ as_of_date }}
         ) as forsta_dag
 ),
 
@@ -36,7 +38,7 @@ manader as (
     select
         cast(unnest(generate_series(
             cast(date_trunc('month', forsta_dag) as date),
-            cast(date_trunc('month', {{ as_of() }}) as date),
+            cast(date_trunc('month', {{ as_of_date }}) as date),
             interval 1 month
         )) as date) as manad
     from forsta_dag
@@ -94,10 +96,10 @@ final as (
         period_id::varchar as period_id,
         period_start::date as period_start,
         period_slut::date as period_slut,
-        least(period_slut, {{ as_of() }})::date as period_slut_as_of,
-        (least(period_slut, {{ as_of() }}) - period_start + 1)::integer as dagar_i_period,
-        (period_slut <= {{ as_of() }}) as is_complete,
-        {{ as_of() }}::date as as_of
+        least(period_slut, {{ as_of_date }})::date as period_slut_as_of,
+        (least(period_slut, {{ as_of_date }}) - period_start + 1)::integer as dagar_i_period,
+        (period_slut <= {{ as_of_date }}) as is_complete,
+        {{ as_of_date }}::date as as_of
     from perioder
 )
 
