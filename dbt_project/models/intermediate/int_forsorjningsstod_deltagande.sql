@@ -34,12 +34,10 @@ true
 
 with
 
-alla_betalningar as (
-    select * from {{ ref('stg_procapita__ekonomiskt_bistand') }}
-),
-
+-- Each CTE below reads the payments itself: a CTE read twice is copied whole (8 M rows at
+-- national scale), while a scan of the months alone costs little.
 betalningar as (
-    select * from alla_betalningar
+    select * from {{ ref('stg_procapita__ekonomiskt_bistand') }}
     where manad <= {{ as_of_date }}
 ),
 
@@ -48,14 +46,15 @@ tackning as (
     select
         min(manad) as forsta_manad,
         least(max(manad), {{ sista_hela_manaden(as_of_date) }}) as sista_manad
-    from betalningar
+    from {{ ref('stg_procapita__ekonomiskt_bistand') }}
+    where manad <= {{ as_of_date }}
 ),
 
 -- in a night: the last month that was measurable at the last build (since_as_of); the episodes
 -- whose after window ends before it cannot change (unused in a full build)
 matbart_vid_forra_bygget as (
     select coalesce(least(max(manad), {{ sista_hela_manaden(since or as_of_date) }}), date '0001-01-01') as sista_manad
-    from alla_betalningar
+    from {{ ref('stg_procapita__ekonomiskt_bistand') }}
     where manad <= {{ since or as_of_date }}
 ),
 
