@@ -56,6 +56,14 @@
 {%- endmacro %}
 
 
+{#- The first day of the month of since_as_of in an incremental run with a scope (the earliest
+    day of any month not over at the last build); else the earliest date. -#}
+{% macro nightly_first_open_month() -%}
+    {%- set since = nightly_since() -%}
+    {{ "cast(date_trunc('month', " ~ since ~ ") as date)" if since else "'0001-01-01'::date" }}
+{%- endmacro %}
+
+
 {% macro nightly_scope_predicate(forbund='forbund', period_slut=none, months_back=0) -%}
     {%- set scope = nightly_scope() -%}
     {%- if scope is none -%}

@@ -44,6 +44,9 @@ aktiviteter as (
         startdatum as fran,
         coalesce(slutdatum_registrerat, '9999-12-31'::date) as till
     from {{ ref('int_aktivitet') }}
+    -- in a night only days from the first month in scope are matched: an activity that ended
+    -- before it covers none of them, and without it a day's piece still has the same runners
+    where coalesce(slutdatum_registrerat, '9999-12-31'::date) >= {{ nightly_first_open_month() }}
 ),
 
 -- the days on which the set of running activities of a person and name may change
