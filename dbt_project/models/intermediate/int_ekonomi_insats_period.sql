@@ -3,15 +3,23 @@
 -- insats × period with booked cost (so '(förbund)', the förbund's own administration, and cost
 -- booked outside an insats' registered life are not lost), with the period's booked cost over
 -- all kostnadsslag (0 when nothing was booked).
+--
+-- Incremental: a night recomputes the rows of changed förbund and of periods not over at the
+-- last build, as its inputs do (macros/nightly_scope.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+) }}
 
 with
 
 insats_perioder as (
-    select * from {{ ref('int_insats_perioder') }}
+    {{ nightly_scope_rows(ref('int_insats_perioder'), 'forbund', period_slut='period_slut') }}
 ),
 
 utfall_period as (
-    select * from {{ ref('int_ekonomi_utfall_period') }}
+    {{ nightly_scope_rows(ref('int_ekonomi_utfall_period'), 'forbund', period_slut='period_slut') }}
 ),
 
 perioder as (
@@ -55,3 +63,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}
