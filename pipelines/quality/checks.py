@@ -276,10 +276,16 @@ def select_changed_keys(con: duckdb.DuckDBPyConnection, where: str, params: list
     )
 
 
-def changed_rows_sql(frame_sql: str) -> str:
+def changed_rows_sql(frame_sql: str, mart: str) -> str:
     """The rows of a suite's frame (rows with forbund, period_typ and period_id) that a night
-    changed. Coverage grids are cut the same way as the mart, so they still pair up."""
-    return f"select frame.* from ({frame_sql}) as frame semi join {CHANGED_KEYS} using (forbund, period_typ, period_id)"
+    changed. Coverage grids are cut the same way as the mart, so they still pair up.
+
+    The mart is cut inside the frame too, before the frame's own work (a grid's anti join reads
+    the mart a second time): a frame row depends only on the mart's rows of its own förbund and
+    period, as every mart suite's frame is written (per row, or per key against the grid)."""
+    changed = f"(select * from marts.{mart} semi join {CHANGED_KEYS} using (forbund, period_typ, period_id))"
+    cut = re.sub(rf"\bmarts\.{mart}\b", lambda _: changed, frame_sql)
+    return f"select frame.* from ({cut}) as frame semi join {CHANGED_KEYS} using (forbund, period_typ, period_id)"
 
 
 def validate_mart(
@@ -333,7 +339,7 @@ def build_mart_suite_checks() -> dg.AssetChecksDefinition:
                 mart = scoped.get(ms.asset_key.path[-1])
                 if mart is not None:
                     select_changed_keys(con, *rows_changed(changes, mart))
-                    frame_sql, which = changed_rows_sql(ms.frame_sql), " changed since the last publish"
+                    frame_sql, which = changed_rows_sql(ms.frame_sql, mart.name), " changed since the last publish"
                 outcome = validate_mart(con, ms, settings.validation_dir, context.run.run_id, frame_sql)
                 context.log.info(
                     f"{ms.suite}: {outcome.rows} rows{which}, {len(outcome.expectations)} expectations, "
