@@ -103,19 +103,19 @@ def _differences(
     params: list | None = None,
 ) -> set[tuple]:
     """(mart, forbund, period_start, period_slut) of every row in one of the two selects and not
-    the other (EXCEPT ALL both ways, every column); a column the mart lacks is None."""
+    the other (as EXCEPT ALL both ways, every column); a column the mart lacks is None."""
     picked = ", ".join([f"'{mart}' as mart"] + [c if c in columns else f"null as {c}" for c in CHANGE_COLUMNS])
-    ignored = [c for c in NOT_COMPARED if c in columns]
-    exclude = f" exclude ({', '.join(ignored)})" if ignored else ""
-    # each side read once into a temp table, then compared both ways
-    con.execute(f"create or replace temp table old_rows as select *{exclude} from ({old_sql})", params or [])
-    con.execute(f"create or replace temp table new_rows as select *{exclude} from ({new_sql})", params or [])
+    compared = ", ".join(f'"{c}"' for c in columns if c not in NOT_COMPARED)
+    # One pass: every distinct row with how many more times the old side holds it than the new
+    # side; a row whose count differs is in one side's EXCEPT ALL. A single hash aggregate reads
+    # each side once and builds one hash table, where EXCEPT ALL both ways builds two.
     found = con.execute(
-        f"select distinct {picked} from ((from old_rows except all from new_rows) "
-        "union all (from new_rows except all from old_rows))"
+        f"select distinct {picked} from ("
+        f"select {compared}, sum(side) as surplus from ("
+        f"select {compared}, 1 as side from ({old_sql}) union all select {compared}, -1 as side from ({new_sql})"
+        f") group by all having sum(side) <> 0)",
+        (params or []) * 2,
     ).fetchall()
-    con.execute("drop table old_rows")
-    con.execute("drop table new_rows")
     return set(found)
 
 

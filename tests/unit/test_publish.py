@@ -194,3 +194,12 @@ def test_after_a_publish_stopped_between_its_swaps_every_parquet_file_is_written
     result = publish(wh, bi, tmp_path / "bi", night, scoped)
     assert result.kept == []
     assert pl.read_parquet(tmp_path / "bi" / "genomflode.parquet").height == 3
+
+
+def test_a_row_twice_where_it_was_once_is_a_difference(tmp_path):
+    wh, bi, night, scoped = _night_without_change(tmp_path)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("insert into marts.genomflode values ('B', date '2026-06-30', 3)")
+    result = publish(wh, bi, tmp_path / "bi", night, scoped)
+    assert result.changed == [("genomflode", "B", None, dt.date(2026, 6, 30))]
+    assert pl.read_parquet(tmp_path / "bi" / "genomflode.parquet").height == 4
