@@ -280,12 +280,16 @@ def changed_rows_sql(frame_sql: str, mart: str) -> str:
     """The rows of a suite's frame (rows with forbund, period_typ and period_id) that a night
     changed. Coverage grids are cut the same way as the mart, so they still pair up.
 
-    The mart is cut inside the frame too, before the frame's own work (a grid's anti join reads
-    the mart a second time): a frame row depends only on the mart's rows of its own förbund and
-    period, as every mart suite's frame is written (per row, or per key against the grid)."""
-    changed = f"(select * from marts.{mart} semi join {CHANGED_KEYS} using (forbund, period_typ, period_id))"
-    cut = re.sub(rf"\bmarts\.{mart}\b", lambda _: changed, frame_sql)
-    return f"select frame.* from ({cut}) as frame semi join {CHANGED_KEYS} using (forbund, period_typ, period_id)"
+    A frame that reads its mart twice (a coverage grid's anti join reads the mart's keys again)
+    gets the mart cut inside too, before that work; DuckDB pushes the cut into a frame that
+    reads the mart once by itself. A frame row depends only on the mart's rows of its own
+    förbund and period, as every mart suite's frame is written (per row, or per key against
+    the grid), so the result is the same."""
+    reference = re.compile(rf"\bmarts\.{mart}\b")
+    if len(reference.findall(frame_sql)) > 1:
+        changed = f"(select * from marts.{mart} semi join {CHANGED_KEYS} using (forbund, period_typ, period_id))"
+        frame_sql = reference.sub(lambda _: changed, frame_sql)
+    return f"select frame.* from ({frame_sql}) as frame semi join {CHANGED_KEYS} using (forbund, period_typ, period_id)"
 
 
 def validate_mart(
