@@ -78,11 +78,13 @@ class Scope:
         )
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> bool:
+    """Whether pipeline_state.`table` exists, in `database` (an attached one) or the default."""
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [STATE_SCHEMA, table],
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
+            "and table_catalog = coalesce(?, current_database())",
+            [STATE_SCHEMA, table, database],
         ).fetchone()[0]
     )
 
@@ -170,6 +172,15 @@ def latest_build(con: duckdb.DuckDBPyConnection) -> tuple[int, dt.date, str] | N
         "select build_id, as_of, project_fingerprint from pipeline_state.builds where whole "
         "order by build_id desc limit 1"
     ).fetchone()
+
+
+def latest_build_id(con: duckdb.DuckDBPyConnection, database: str | None = None) -> int | None:
+    """The id of the last successful build, also of some models only (what the marts of the
+    warehouse, in `database` when it is attached under that name, come from), or None."""
+    if not _table_exists(con, "builds", database):
+        return None
+    prefix = f"{database}." if database else ""
+    return con.execute(f"select max(build_id) from {prefix}{STATE_SCHEMA}.builds").fetchone()[0]
 
 
 def record_build(

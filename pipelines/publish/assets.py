@@ -50,6 +50,8 @@ def build_publish_asset(mart_keys: Sequence[dg.AssetKey]) -> dg.AssetsDefinition
         )
         if result.replaced_in_part:
             context.log.info(f"changed rows replaced in {', '.join(result.replaced_in_part)} ({changes.describe()})")
+        if result.kept:
+            context.log.info(f"unchanged since the previous publish, Parquet file kept: {', '.join(result.kept)}")
         for name, rows in result.tables.items():
             context.log.info(f"published marts.{name}: {rows} rows")
         return dg.MaterializeResult(

@@ -97,3 +97,54 @@ def test_after_the_night_reports_whose_rows_did_not_change_are_kept(night):
     reports = list((night["nightly_data"] / "reports").rglob("*.html"))
     assert int(rendered.group(1)) + int(rendered.group(2)) == len(reports)
     assert int(rendered.group(2)) > 0
+
+
+def _parquet_differences(a: Path, b: Path) -> dict[str, tuple[int, int]]:
+    """Per Parquet file of two published `bi` folders: rows only in a, rows only in b."""
+    con = duckdb.connect()
+    out = {}
+    for name in sorted({p.name for p in a.glob("*.parquet")} | {p.name for p in b.glob("*.parquet")}):
+        if not (a / name).exists() or not (b / name).exists():
+            out[name] = (-1, -1)
+            continue
+        fa, fb = f"read_parquet('{a / name}')", f"read_parquet('{b / name}')"
+        out[name] = (
+            con.execute(f"select count(*) from (from {fa} except all from {fb})").fetchone()[0],
+            con.execute(f"select count(*) from (from {fb} except all from {fa})").fetchone()[0],
+        )
+    return out
+
+
+def test_every_parquet_file_of_the_night_equals_the_full_rebuild(night):
+    differences = _parquet_differences(night["nightly_data"] / "bi", night["rebuilt_data"] / "bi")
+    assert len(differences) == 17
+    assert {name: d for name, d in differences.items() if d != (0, 0)} == {}
+
+
+def test_the_night_keeps_the_parquet_files_of_unchanged_marts_and_writes_the_changed_ones(night):
+    log = night["nightly"].stdout + night["nightly"].stderr
+    kept = re.search(r"Parquet file kept: ([\w, ]+)", log)
+    assert kept, log[-3000:]
+    kept = kept.group(1).split(", ")
+    served = night["nightly_data"] / "bi"
+    # a kept file is the previous version's (a hard link); the night's SUS export changed genomflode
+    assert all((served / f"{name}.parquet").stat().st_nlink == 2 for name in kept)
+    assert "genomflode" not in kept and (served / "genomflode.parquet").stat().st_nlink == 1
+
+
+def test_the_nights_workbooks_equal_the_full_rebuilds(night):
+    import fastexcel
+
+    def workbooks(data: Path) -> dict[str, list]:
+        root = data / "exports" / "uppfoljning_finsam"
+        out = {}
+        for path in sorted(root.rglob("*.xlsx")):
+            book = fastexcel.read_excel(path)
+            out[path.relative_to(root).as_posix()] = [
+                book.load_sheet(i, header_row=None).to_polars().rows() for i in range(len(book.sheet_names))
+            ]
+        return out
+
+    nightly, rebuilt = workbooks(night["nightly_data"]), workbooks(night["rebuilt_data"])
+    assert nightly and list(nightly) == list(rebuilt)
+    assert {name: book for name, book in nightly.items() if book != rebuilt[name]} == {}

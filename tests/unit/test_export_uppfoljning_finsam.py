@@ -14,7 +14,15 @@ from typer.testing import CliRunner
 
 from pipelines import settings
 from pipelines.cli import app
-from pipelines.export.uppfoljning_finsam import INSATS_FIELDS, export_all, export_one, workbook_path
+from pipelines.export.uppfoljning_finsam import (
+    INSATS_FIELDS,
+    complete_years,
+    export_all,
+    export_one,
+    read_registration,
+    read_registrations,
+    workbook_path,
+)
 
 MARTS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts"
 F, G = "Samordningsförbundet Test/Öst", "Andra förbundet"
@@ -205,6 +213,14 @@ def test_every_forbund_and_complete_year_with_figures_only(bi, tmp_path):
     assert other.load_sheet(1).to_polars().height == 0
     with pytest.raises(ValueError, match="not complete"):
         export_one(bi, tmp_path / "out", F, "2026")
+
+
+def test_all_registrations_read_at_once_are_those_read_one_by_one(bi):
+    with duckdb.connect(str(bi), read_only=True) as con:
+        one_by_one = [read_registration(con, f, y) for f, y in complete_years(con)]
+        assert read_registrations(con) == one_by_one
+    assert [(r.forbund, r.ar) for r in one_by_one] == [("Andra förbundet", "2025"), (F, "2025")]
+    assert all(r.as_of for r in one_by_one) and any(r.insatser for r in one_by_one)
 
 
 def test_cli_writes_under_the_data_dir(bi, tmp_path, monkeypatch):

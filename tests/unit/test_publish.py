@@ -141,3 +141,65 @@ def test_a_night_publish_records_which_forbund_and_periods_differ(tmp_path):
     assert result.changed == [("genomflode", "B", dt.date(2026, 1, 30), dt.date(2026, 6, 30))]
     # a full publish says nothing about what changed: everything may have
     assert publish(wh, bi, tmp_path / "bi", Scope(full=True, reason="full"), scoped).changed is None
+
+
+def _night_without_change(tmp_path: Path):
+    """A warehouse published once, then a night that recomputed genomflode's scope with the same
+    rows and moved dim_period's data date."""
+    wh, bi = tmp_path / "warehouse.duckdb", tmp_path / "bi.duckdb"
+    _scoped_warehouse(wh)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create or replace table marts.dim_period as select 'ar' as period_typ, date '2026-11-01' as as_of")
+        con.execute("create or replace table marts.dim_kategori as select 'a' as kategori")
+    publish(wh, bi, tmp_path / "bi")
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create or replace table marts.dim_period as select 'ar' as period_typ, date '2026-11-02' as as_of")
+    night = Scope(full=False, reason="a night", since_as_of=dt.date(2026, 10, 31), forbund=("B",))
+    scoped = {"genomflode": ScopedMart("genomflode", "forbund", "period_slut", 0)}
+    return wh, bi, night, scoped
+
+
+def test_a_mart_the_night_did_not_change_keeps_its_parquet_file(tmp_path):
+    wh, bi, night, scoped = _night_without_change(tmp_path)
+    before = {p.name: p.stat().st_ino for p in (tmp_path / "bi").resolve().iterdir()}
+    result = publish(wh, bi, tmp_path / "bi", night, scoped)
+    after = {p.name: p.stat().st_ino for p in (tmp_path / "bi").resolve().iterdir()}
+    assert result.kept == ["dim_kategori", "genomflode"]
+    assert result.replaced_in_part == [] and result.changed == []
+    assert after["genomflode.parquet"] == before["genomflode.parquet"]
+    assert after["dim_kategori.parquet"] == before["dim_kategori.parquet"]
+    # dim_period's data date is left out of the comparison, so it is always written anew
+    assert after["dim_period.parquet"] != before["dim_period.parquet"]
+    assert pl.read_parquet(tmp_path / "bi" / "dim_period.parquet")["as_of"].to_list() == [dt.date(2026, 11, 2)]
+    assert pl.read_parquet(tmp_path / "bi" / "genomflode.parquet").height == 3
+
+
+def test_a_mart_with_changed_rows_gets_a_new_parquet_file(tmp_path):
+    wh, bi, night, scoped = _night_without_change(tmp_path)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("update marts.genomflode set antal = 99 where forbund = 'B'")
+        con.execute("create or replace table marts.dim_kategori as select 'b' as kategori")
+    before = (tmp_path / "bi" / "genomflode.parquet").stat().st_ino
+    result = publish(wh, bi, tmp_path / "bi", night, scoped)
+    assert result.kept == [] and result.replaced_in_part == ["genomflode"]
+    assert (tmp_path / "bi" / "genomflode.parquet").stat().st_ino != before
+    assert sorted(pl.read_parquet(tmp_path / "bi" / "genomflode.parquet")["antal"].to_list()) == [1, 2, 99]
+    assert pl.read_parquet(tmp_path / "bi" / "dim_kategori.parquet")["kategori"].to_list() == ["b"]
+
+
+def test_after_a_publish_stopped_between_its_swaps_every_parquet_file_is_written(tmp_path):
+    wh, bi, night, scoped = _night_without_change(tmp_path)
+    # bi.duckdb swapped, the Parquet link not: the served Parquet may be older than bi.duckdb
+    (tmp_path / ".bi.link.20261102T000000000000").symlink_to("bi_versions/20261102T000000000000")
+    result = publish(wh, bi, tmp_path / "bi", night, scoped)
+    assert result.kept == []
+    assert pl.read_parquet(tmp_path / "bi" / "genomflode.parquet").height == 3
+
+
+def test_a_row_twice_where_it_was_once_is_a_difference(tmp_path):
+    wh, bi, night, scoped = _night_without_change(tmp_path)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("insert into marts.genomflode values ('B', date '2026-06-30', 3)")
+    result = publish(wh, bi, tmp_path / "bi", night, scoped)
+    assert result.changed == [("genomflode", "B", None, dt.date(2026, 6, 30))]
+    assert pl.read_parquet(tmp_path / "bi" / "genomflode.parquet").height == 4

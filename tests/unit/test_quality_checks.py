@@ -4,6 +4,7 @@ blocking / non-blocking checks, and the refresh summary's lines."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import dagster as dg
@@ -144,3 +145,39 @@ def test_summary_lines_name_the_failed_check_its_asset_and_sample_rows(tmp_path)
     assert "warned check kostnad_utan_budget on marts/ekonomi" in text
     assert "warned ledger.csv (raw_ledger): expect_column_values_to_be_between(belopp)" in text
     assert f"data docs {tmp_path / 'validation' / 'docs' / 'index.html'}" in text
+
+
+def test_a_frame_cut_to_the_changed_keys_gives_the_rows_of_the_whole_frame_with_those_keys():
+    import duckdb
+
+    from pipelines.quality.checks import CHANGED_KEYS, changed_rows_sql, select_changed_keys
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.dim_period as select * from (values ('ar', '2025', date '2025-12-31'), "
+        "('ar', '2026', date '2026-12-31')) as t(period_typ, period_id, period_slut)"
+    )
+    con.execute(
+        "create table marts.dim_insats as select * from (values ('A', 'a1'), ('B', 'b1')) as t(forbund, insats_id)"
+    )
+    # B lacks its 2026 row: the grid reports it missing
+    con.execute(
+        "create table marts.genomflode as select * from (values ('A', 'a1', 'ar', '2025', 1), "
+        "('A', 'a1', 'ar', '2026', 2), ('B', 'b1', 'ar', '2025', 3)) as t(forbund, insats_id, period_typ, period_id, n)"
+    )
+    frame = (
+        "with grid as (select i.forbund, i.insats_id, p.period_typ, p.period_id from marts.dim_insats as i "
+        "cross join marts.dim_period as p), i_marten as (select distinct forbund, insats_id, period_typ, period_id "
+        "from marts.genomflode) select mart.*, false as rad_saknas from marts.genomflode as mart "
+        "union all by name select g.*, true as rad_saknas from grid as g anti join i_marten "
+        "using (forbund, insats_id, period_typ, period_id)"
+    )
+    select_changed_keys(con, "period_slut > ?::date", [dt.date(2026, 1, 1)])
+    whole = con.execute(
+        f"select * from ({frame}) semi join {CHANGED_KEYS} using (forbund, period_typ, period_id) order by all"
+    ).fetchall()
+    cut_sql = changed_rows_sql(frame, "genomflode")
+    assert "marts.genomflode semi join" in cut_sql
+    assert con.execute(f"select * from ({cut_sql}) order by all").fetchall() == whole
+    assert whole == [("A", "a1", "ar", "2026", 2, False), ("B", "b1", "ar", "2026", None, True)]

@@ -13,6 +13,7 @@ from pipelines.nightly_scope import (
     changes_since,
     decide_scope,
     latest_build,
+    latest_build_id,
     per_forbund_kinds,
     record_build,
     upgrade_state,
@@ -179,3 +180,16 @@ def test_a_warehouse_an_earlier_version_built_keeps_its_builds_after_the_upgrade
     night = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
     assert (night.full, night.since_as_of) == (False, AS_OF)
     assert record_build(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, [], night) == 8
+
+
+def test_the_published_build_is_the_last_one_also_of_some_models_and_read_from_an_attached_warehouse(con, tmp_path):
+    files = [r[0] for r in con.execute("select sha256 from raw._file_ledger").fetchall()]
+    night = decide_scope(con, AS_OF + dt.timedelta(days=1), FINGERPRINT)
+    some = record_build(con, AS_OF + dt.timedelta(days=1), FINGERPRINT, files, night, whole=False)
+    assert latest_build_id(con) == some != latest_build(con)[0]
+    con.execute(f"attach '{tmp_path / 'wh.duckdb'}' as wh")
+    assert latest_build_id(con, "wh") is None  # a warehouse never built
+    con.execute("create schema wh.pipeline_state")
+    con.execute("create table wh.pipeline_state.builds as select 7 as build_id")
+    assert latest_build_id(con, "wh") == 7
+    assert latest_build_id(con) == some

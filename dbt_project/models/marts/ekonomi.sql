@@ -5,6 +5,17 @@
 -- budget or a booking in a year × every period of that year ('(förbund)' = the förbund's own
 -- administration), each × every kostnadsslag of kodlistor. Zeros, not holes.
 
+-- Incremental: a night recomputes only its rows in scope (macros/nightly_scope.sql). A row
+-- reads its förbund's budget, ledger and insats periods and, for the period that holds as_of,
+-- the months up to as_of: a closed period of an untouched förbund cannot change (a new ledger
+-- or insats register makes the build full).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='nightly_scope',
+    nightly_scope={'forbund': 'forbund', 'period_slut': 'period_slut'},
+    on_schema_change='fail',
+) }}
+
 with
 
 perioder as (
@@ -165,3 +176,4 @@ final as (
 )
 
 select * from final
+where {{ in_nightly_scope('forbund', 'period_slut') }}
