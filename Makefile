@@ -36,9 +36,10 @@ run: setup
 	@$(VENV)/bin/finsam refresh --data-dir $(DATA_DIR) --landing $(LANDING_DIR)
 
 ## test: setup, the linters (make lint), headless Chromium for the report screenshot test and the PostgreSQL server
-## for the PostgreSQL publish tests, then the whole test suite
+## for the PostgreSQL publish tests, then the whole test suite on one pytest-xdist worker per core. A whole
+## module stays on one worker (--dist loadfile): its module fixtures run their refreshes once, not once per worker.
 test: setup lint chromium postgresql
-	@$(VENV)/bin/python -m pytest -q
+	@$(VENV)/bin/python -m pytest -q -n auto --dist loadfile
 
 ## chromium: Debian's headless browser, used by the report's screenshot test
 chromium:
