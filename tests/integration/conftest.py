@@ -55,6 +55,25 @@ def session_temp_dir(tmp_path_factory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+def pytest_collection_modifyitems(config, items):
+    """Module order, which is the order in which xdist workers take modules (`make test`): the
+    first integration module that needs the demo refresh, then the integration modules that need
+    none, then the rest as collected. The first worker runs the refresh while the second works
+    through modules that do not wait for it."""
+    here = Path(__file__).parent
+    modules: dict[Path, list] = {}
+    for item in items:
+        modules.setdefault(item.path, []).append(item)
+    integration = [m for m in modules if m.parent == here]
+    needs_demo = [m for m in integration if any("demo_refresh" in item.fixturenames for item in modules[m])]
+    if not needs_demo:
+        return
+    first = needs_demo[0]
+    order = [first] + [m for m in integration if m not in needs_demo]
+    order += [m for m in modules if m not in order]
+    items[:] = [item for m in order for item in modules[m]]
+
+
 @pytest.fixture(scope="session")
 def demo_refresh(tmp_path_factory) -> DemoRefresh:
     root = session_temp_dir(tmp_path_factory)
