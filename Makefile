@@ -36,9 +36,13 @@ run: setup
 	@$(VENV)/bin/finsam refresh --data-dir $(DATA_DIR) --landing $(LANDING_DIR)
 
 ## test: setup, the linters (make lint), headless Chromium for the report screenshot test and the PostgreSQL server
-## for the PostgreSQL publish tests, then the whole test suite
+## for the PostgreSQL publish tests, then the whole test suite on one pytest-xdist worker per core. A whole
+## module stays on one worker (--dist loadfile): its module fixtures run their refreshes once, not once per worker.
+## Modules are handed out in collection order (--no-loadscope-reorder), the integration modules with their
+## refreshes first and the many quick unit modules last to even out the workers; xdist's default order, most
+## tests first, would leave the few-test, many-minute refresh modules to the end, one after another.
 test: setup lint chromium postgresql
-	@$(VENV)/bin/python -m pytest -q
+	@$(VENV)/bin/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 ## chromium: Debian's headless browser, used by the report's screenshot test
 chromium:

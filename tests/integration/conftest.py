@@ -3,7 +3,9 @@
 A refresh of the demo data takes about a minute; refresh_e2e, quality_e2e and crash_safety
 each need a published data dir to start from, so they share this one (session scope) and
 copy it (`published_copy`) before they change anything. The first refresh's output is
-checked in test_refresh_e2e.py and test_quality_e2e.py.
+checked in test_refresh_e2e.py and test_quality_e2e.py. Under pytest-xdist (`make test` runs
+the modules on several workers) the workers share it too: the first to need it refreshes, under
+a file lock, into the session's common temp dir, and the others wait for that one and read it.
 
 `generation_warehouse` writes a tiny warehouse whose marts say which refresh ("generation") they
 are, for the publish tests that must tell one whole publish from half of two.
@@ -14,7 +16,10 @@ database with its own writer for one test (the PostgreSQL publish tests).
 
 from __future__ import annotations
 
+import fcntl
 import itertools
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -43,13 +48,48 @@ class DemoRefresh:
         return target
 
 
+def session_temp_dir(tmp_path_factory) -> Path:
+    """The temp dir of the whole test session: under xdist each worker's own base temp dir is a
+    child of the one the workers share; without xdist it is the base temp dir itself."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def pytest_collection_modifyitems(config, items):
+    """Module order, which is the order in which xdist workers take modules (`make test`): the
+    first integration module that needs the demo refresh, then the integration modules that need
+    none, then the rest as collected. The first worker runs the refresh while the second works
+    through modules that do not wait for it."""
+    here = Path(__file__).parent
+    modules: dict[Path, list] = {}
+    for item in items:
+        modules.setdefault(item.path, []).append(item)
+    integration = [m for m in modules if m.parent == here]
+    needs_demo = [m for m in integration if any("demo_refresh" in item.fixturenames for item in modules[m])]
+    if not needs_demo:
+        return
+    first = needs_demo[0]
+    order = [first] + [m for m in integration if m not in needs_demo]
+    order += [m for m in modules if m not in order]
+    items[:] = [item for m in order for item in modules[m]]
+
+
 @pytest.fixture(scope="session")
 def demo_refresh(tmp_path_factory) -> DemoRefresh:
-    data = tmp_path_factory.mktemp("demo_refresh")
-    generate(data / "landing", seed=DEMO_SEED, scale=DEMO_SCALE)
-    personnummer = frozenset(personnummer_in_landing(data / "landing"))
-    first = run_refresh_cli(data)
-    return DemoRefresh(data=data, first=first, personnummer=personnummer)
+    root = session_temp_dir(tmp_path_factory)
+    data, record = root / "demo_refresh", root / "demo_refresh.json"
+    with open(root / "demo_refresh.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until this worker has the refresh or waited for it
+        if not record.exists():
+            shutil.rmtree(data, ignore_errors=True)  # what a worker killed mid-refresh left
+            generate(data / "landing", seed=DEMO_SEED, scale=DEMO_SCALE)
+            personnummer = sorted(personnummer_in_landing(data / "landing"))  # the exports as written
+            done = run_refresh_cli(data)
+            record.write_text(json.dumps({"args": done.args, "returncode": done.returncode, "stdout": done.stdout,
+                                          "stderr": done.stderr, "personnummer": personnummer}))  # fmt: skip
+    saved = json.loads(record.read_text())
+    first = subprocess.CompletedProcess(saved["args"], saved["returncode"], saved["stdout"], saved["stderr"])
+    return DemoRefresh(data=data, first=first, personnummer=frozenset(saved["personnummer"]))
 
 
 @pytest.fixture()
