@@ -19,6 +19,7 @@ Lock probe. `probe_warehouse` turns a DuckDB lock conflict into an error the ret
 retries, before dbt starts.
 """
 
+import os
 import re
 import shutil
 import time
@@ -136,6 +137,6 @@ def keep_partial_parse(run_target: Path, target_dir: Path = DBT_PROJECT_DIR / "t
     the last run, it holds for the next night's run on the same warehouse."""
     state = Path(run_target) / PARTIAL_PARSE
     if state.is_file():
-        tmp = target_dir / f".{PARTIAL_PARSE}.tmp"
+        tmp = target_dir / f".{PARTIAL_PARSE}.{os.getpid()}.tmp"  # two refreshes may finish at once
         shutil.copyfile(state, tmp)
         tmp.replace(target_dir / PARTIAL_PARSE)
