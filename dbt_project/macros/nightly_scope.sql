@@ -145,18 +145,17 @@
 
 {#- The rows of `relation` (an episode table) a model keyed by episode recomputes at night:
     every row of a changed förbund, and of the other förbund the rows with one of `dates` after
-    since_as_of − months_back (the episode started or ended since the last build, or, with
-    months_back, recently enough for a later window to reach it). `together`: columns whose
+    since_as_of (the episode started or ended since the last build). `together`: columns whose
     groups are taken whole, for a value computed over the group (how many episodes a person has
     in an insats). as_of only moves forward in a night, so no such row can vanish. Outside an
     incremental run it is the whole relation. -#}
-{% macro nightly_episode_rows(relation, dates, forbund='forbund', months_back=0, together=none) -%}
+{% macro nightly_episode_rows(relation, dates, forbund='forbund', together=none) -%}
     {%- set scope = nightly_scope() if nightly_incremental() else none -%}
     {%- if scope is none -%}
         select * from {{ relation }}
     {%- else -%}
         {%- set changed = nightly_scope_forbund_list(scope) -%}
-        {%- set since = "date '" ~ scope.since_as_of ~ "' - interval " ~ months_back ~ " month" -%}
+        {%- set since = "date '" ~ scope.since_as_of ~ "'" -%}
         {%- set moved = [] -%}
         {%- for column in dates -%}{%- do moved.append(column ~ " > " ~ since) -%}{%- endfor -%}
         {%- set others = forbund ~ " not in (" ~ changed ~ ") and " if changed else "" -%}
