@@ -31,11 +31,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
+
+from pipelines.sources.spec import load_specs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-SOURCE_SPECS_DIR = PROJECT_ROOT / "pipelines" / "sources"
 
 D = dt.date
 
@@ -43,62 +43,22 @@ PARTICIPANT_MARTS = ("dim_insats", "dim_period", "genomflode", "resultat", "fors
 
 
 # --------------------------------------------------------------------------------------------
-# Raw tables in the layout of pipelines/sources/README.md
+# Raw tables in the layout ingest writes (pipelines/sources/spec.py, SourceSpec.raw_schema)
 # --------------------------------------------------------------------------------------------
-
-RAW_TYPES = {
-    "text": "VARCHAR",
-    "code": "VARCHAR",
-    "code_list": "VARCHAR",
-    "date": "DATE",
-    "yearmonth": "DATE",
-    "integer": "BIGINT",
-    "decimal": "DOUBLE",
-    "steg": "INTEGER",
-}
-
-NEWNESS_COLUMNS = [
-    ("_row_number", "BIGINT"),
-    ("_source_file", "VARCHAR"),
-    ("_sha256", "VARCHAR"),
-    ("_loaded_at", "TIMESTAMP"),
-    ("_file_date", "DATE"),
-    ("_exported_at", "TIMESTAMP"),
-    ("_file_mtime", "TIMESTAMP"),
-]
-
-
-def raw_columns(spec: dict) -> list[tuple[str, str]]:
-    """The raw table's columns for one source-kind spec (README: personnummer → three columns)."""
-    columns: list[tuple[str, str]] = []
-    for column in spec["columns"]:
-        if column["type"] == "personnummer":
-            columns += [
-                (column["pseudonym_as"], "VARCHAR"),
-                (column["birth_date_as"], "DATE"),
-                (column["sex_as"], "VARCHAR"),
-            ]
-        else:
-            columns.append((column["name"], RAW_TYPES[column["type"]]))
-    columns += NEWNESS_COLUMNS
-    if spec.get("month_of"):
-        columns.append(("_period_month", "DATE"))
-    return columns
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
     """Create an empty raw.<kind> for every source kind; return the columns per kind."""
     con.execute("create schema if not exists raw")
     layouts = {}
-    for path in sorted(SOURCE_SPECS_DIR.glob("*.yml")):
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        columns = raw_columns(spec)
+    for spec in load_specs().values():
+        columns = spec.raw_schema()
         con.execute(
-            f"create or replace table raw.{spec['kind']} ("
+            f"create or replace table raw.{spec.kind} ("
             + ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
             + ")"
         )
-        layouts[spec["kind"]] = columns
+        layouts[spec.kind] = columns
     return layouts
 
 
