@@ -108,9 +108,13 @@ def read_registration(con: duckdb.DuckDBPyConnection, forbund: str, ar: str) -> 
         )
     if not period[0]["is_complete"]:
         raise ValueError(f"year {ar} is not complete at as_of {period[0]['as_of']}: its figures are not final yet")
+    return _registration(forbund, ar, str(period[0]["as_of"]), rows)
+
+
+def _registration(forbund: str, ar: str, as_of: str, rows: list[dict]) -> Registration:
+    """One förbund's rows of one year, its own (FORBUND_ROW) apart from the insatser's."""
     forbund_row = next((r for r in rows if r["insats_id"] == FORBUND_ROW), None)
-    insatser = [r for r in rows if r["insats_id"] != FORBUND_ROW]
-    return Registration(forbund, ar, str(period[0]["as_of"]), forbund_row, insatser)
+    return Registration(forbund, ar, as_of, forbund_row, [r for r in rows if r["insats_id"] != FORBUND_ROW])
 
 
 def write_workbook(reg: Registration, path: Path) -> Path:
@@ -194,9 +198,7 @@ def read_registrations(con: duckdb.DuckDBPyConnection) -> list[Registration]:
     for f, y in years:
         found = by_year[(f, y)]
         as_of = str(found[0]["period_as_of"])
-        found = [{k: v for k, v in r.items() if k != "period_as_of"} for r in found]
-        forbund_row = next((r for r in found if r["insats_id"] == FORBUND_ROW), None)
-        out.append(Registration(f, y, as_of, forbund_row, [r for r in found if r["insats_id"] != FORBUND_ROW]))
+        out.append(_registration(f, y, as_of, [{k: v for k, v in r.items() if k != "period_as_of"} for r in found]))
     return out
 
 
