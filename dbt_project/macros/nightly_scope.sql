@@ -38,14 +38,19 @@
 {% macro nightly_scope() -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set found = run_query(
-        "select count(*) from information_schema.tables "
-        ~ "where table_schema = 'pipeline_state' and table_name = 'nightly_scope'"
+        "select count(*) from duckdb_tables() "
+        ~ "where schema_name = 'pipeline_state' and table_name = 'nightly_scope'"
     ) -%}
     {%- if found.columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
-    {%- set row = run_query("select cast(since_as_of as varchar) from pipeline_state.nightly_scope") -%}
+    {#- one query for both tables: a model or test reads the scope once per call, and a build
+        compiles hundreds of them -#}
+    {%- set row = run_query(
+        "select cast(since_as_of as varchar), "
+        ~ "(select to_json(coalesce(list(forbund order by forbund), []::varchar[])) "
+        ~ "from pipeline_state.nightly_scope_forbund) from pipeline_state.nightly_scope"
+    ) -%}
     {%- if row.rows | length != 1 -%}{{ return(none) }}{%- endif -%}
-    {%- set forbund = run_query("select forbund from pipeline_state.nightly_scope_forbund order by forbund") -%}
-    {{ return({'since_as_of': row.columns[0].values()[0], 'forbund': forbund.columns[0].values() | list}) }}
+    {{ return({'since_as_of': row.rows[0][0], 'forbund': fromjson(row.rows[0][1])}) }}
 {%- endmacro %}
 
 
@@ -64,8 +69,8 @@
 {%- endmacro %}
 
 
-{% macro nightly_scope_predicate(forbund='forbund', period_slut=none, months_back=0) -%}
-    {%- set scope = nightly_scope() -%}
+{% macro nightly_scope_predicate(forbund='forbund', period_slut=none, months_back=0, scope=none) -%}
+    {%- set scope = scope if scope is not none else nightly_scope() -%}
     {%- if scope is none -%}
         true
     {%- else -%}
@@ -111,10 +116,19 @@
 
 
 {#- The rows of `relation` that can reach a row in scope. Written as two disjoint parts (changed
-    förbund; the other förbund's open periods) so that DuckDB pushes each filter down to the
+    förbund; the other rows' open periods, a row without förbund among them, as in
+    nightly_scope_predicate) so that DuckDB pushes each filter down to the
     side of a join it belongs to (an OR across both would be applied only after the join). -#}
 {% macro nightly_scope_rows(relation, forbund='forbund', period_slut=none, active_until=none, months_back=0) -%}
     {%- set scope = nightly_scope() if nightly_incremental() else none -%}
+    {{ nightly_scope_rows_of(scope, relation, forbund, period_slut, active_until, months_back) }}
+{%- endmacro %}
+
+
+{#- nightly_scope_rows for a given scope (none: every row). -#}
+{% macro nightly_scope_rows_of(
+    scope, relation, forbund='forbund', period_slut=none, active_until=none, months_back=0
+) -%}
     {%- if scope is none -%}
         select * from {{ relation }}
     {%- elif not forbund and not period_slut -%}
@@ -135,7 +149,8 @@
         {%- if changed and forbund -%}
             select * from {{ relation }} where {{ forbund }} in ({{ changed }})
             union all
-            select * from {{ relation }} where {{ forbund }} not in ({{ changed }}) and {{ open }}
+            select * from {{ relation }}
+            where ({{ forbund }} is null or {{ forbund }} not in ({{ changed }})) and {{ open }}
         {%- else -%}
             select * from {{ relation }} where {{ open }}
         {%- endif -%}
@@ -199,12 +214,13 @@
     incremental model built with the strategy, or a view that states which of its rows a night
     can change. -#}
 {% macro nightly_scope_config_of(relation) -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.config.get('nightly_scope') is not none
-            and node.alias == relation.identifier and node.schema == relation.schema -%}
-            {{ return(node.config.get('nightly_scope')) }}
-        {%- endif -%}
-    {%- endfor -%}
+    {#- no graph while dbt parses, nor in sqlfluff's templater (make lint) -#}
+    {%- if not execute or graph is not defined -%}{{ return(none) }}{%- endif -%}
+    {#- looked up by the model's unique id, not by a walk over the graph: every test asks -#}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ relation.identifier) -%}
+    {%- if node is not none and node.alias == relation.identifier and node.schema == relation.schema -%}
+        {{ return(node.config.get('nightly_scope')) }}
+    {%- endif -%}
     {{ return(none) }}
 {%- endmacro %}
 
@@ -219,13 +235,23 @@
     {%- if where -%}{%- do parts.append('(' ~ where ~ ')') -%}{%- endif -%}
     {%- set scope_config = nightly_scope_config_of(relation) if execute else none -%}
     {#- a model scoped by key (below) recomputes rows no predicate names: its tests see all rows -#}
-    {%- if scope_config is not none and not scope_config.get('unique_key') and nightly_scope() is not none -%}
-        {%- do parts.append(nightly_scope_predicate(
-            scope_config.get('forbund'), scope_config.get('period_slut'), scope_config.get('months_back', 0)
-        )) -%}
+    {%- set scope = nightly_scope() if scope_config is not none and not scope_config.get('unique_key') else none -%}
+    {%- if scope is not none -%}
+        {#- the rows in scope as the models read them, so that the filters reach the tables
+            behind a view -#}
+        {%- set rows -%}
+            ({{ nightly_scope_rows_of(
+                scope, relation, scope_config.get('forbund'), scope_config.get('period_slut'), none,
+                scope_config.get('months_back', 0)
+            ) }})
+        {%- endset -%}
+    {%- else -%}
+        {%- set rows = relation -%}
     {%- endif -%}
-    {%- if parts -%}
-        {%- set filtered -%}(select * from {{ relation }} where {{ parts | join(' and ') }}) dbt_subquery{%- endset -%}
+    {%- if parts or scope is not none -%}
+        {%- set filtered -%}
+            (select * from {{ rows }} as i_omfang where {{ parts | join(' and ') if parts else 'true' }}) dbt_subquery
+        {%- endset -%}
         {{ return(filtered) }}
     {%- else -%}
         {{ return(relation) }}
@@ -234,8 +260,11 @@
 
 
 {#- For singular tests over incremental marts: the rows of `relation` in the nightly scope
-    (the base scope, common to every incremental mart), or all of them outside a nightly build. -#}
-{% macro rows_in_nightly_scope(relation) -%}
+    (the base scope, common to every incremental mart; `months_back` widens it for a test that
+    compares a row with rows up to that many months earlier), or all of them outside a nightly
+    build. -#}
+{% macro rows_in_nightly_scope(relation, months_back=0) -%}
+    {%- set scope = nightly_scope() -%}
     select * from {{ relation }}
-    {%- if execute and nightly_scope() is not none %} where {{ nightly_scope_predicate('forbund', 'period_slut') }}{% endif %}
+    {%- if scope is not none %} where {{ nightly_scope_predicate('forbund', 'period_slut', months_back, scope) }}{% endif %}
 {%- endmacro %}

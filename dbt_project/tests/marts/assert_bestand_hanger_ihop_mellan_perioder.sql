@@ -32,7 +32,11 @@ manad_till_manad as (
         forra.period_id,
         forra.inskrivna_vid_periodslut as forvantat,
         coalesce(nasta.inskrivna_vid_periodstart, 0) as faktiskt
-    from manader as forra
+    -- in a nightly build the months the night recomputed and the month before each
+    -- (macros/nightly_scope.sql; two months back, since a month is not a fixed interval): a
+    -- pair of months that had both ended at the last build, of a förbund without new files,
+    -- chains as it did then
+    from ({{ rows_in_nightly_scope(ref('genomflode'), 2) }}) as forra
     inner join alla_manader as nasta_manad
         on nasta_manad.period_start = forra.period_slut + 1
     left join manader as nasta
@@ -40,6 +44,7 @@ manad_till_manad as (
         and forra.insats_id = nasta.insats_id
         and forra.kon = nasta.kon
         and nasta_manad.period_id = nasta.period_id
+    where forra.period_typ = 'manad'
 ),
 
 granser as (
@@ -50,7 +55,9 @@ granser as (
             select max_by(m.period_id, m.period_start) from alla_manader as m
             where m.period_start between langre.period_start and langre.period_slut
         ) as sista_manad
-    from genomflode as langre
+    -- in a nightly build the longer periods the night recomputed: one that had ended at the last
+    -- build, of a förbund without new files, has only months that had ended too
+    from ({{ rows_in_nightly_scope(ref('genomflode')) }}) as langre
     -- a rolling year may start before the first month there is; it has no first month to compare
     inner join alla_manader as forsta
         on langre.period_start = forsta.period_start

@@ -6,18 +6,8 @@
 -- Shown in Dagster as an asset check on genomflode (it reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'genomflode'}}}) }}
 
-with
-
-genomflode as (
-    select * from {{ ref('genomflode') }}
-),
-
-resultat as (
-    select * from {{ ref('resultat') }}
-),
-
-matt as (
-    select
+{#- the measures of both marts, for a row of genomflode joined with its row of resultat -#}
+{% set matt_kolumner %}
         genomflode.forbund,
         genomflode.insats_id,
         genomflode.period_typ,
@@ -41,9 +31,35 @@ matt as (
         resultat.steg_matta,
         resultat.steg_upp,
         resultat.steg_ned
-    from genomflode
-    inner join resultat
+{%- endset %}
+
+with
+
+genomflode_i_omfang as (
+    {{ rows_in_nightly_scope(ref('genomflode')) }}
+),
+
+resultat_i_omfang as (
+    {{ rows_in_nightly_scope(ref('resultat')) }}
+),
+
+-- In a nightly build the longer periods the night recomputed (macros/nightly_scope.sql): a
+-- period that had ended at the last build, of a förbund without new files, has only months
+-- that had ended too, none of them recomputed, so it adds up as it did then.
+langre as (
+    select {{ matt_kolumner }}
+    from genomflode_i_omfang as genomflode
+    inner join resultat_i_omfang as resultat
         using (forbund, insats_id, period_typ, period_id, kon)
+    where genomflode.period_typ <> 'manad'
+),
+
+manader as (
+    select {{ matt_kolumner }}
+    from {{ ref('genomflode') }} as genomflode
+    inner join {{ ref('resultat') }} as resultat
+        using (forbund, insats_id, period_typ, period_id, kon)
+    where genomflode.period_typ = 'manad'
 ),
 
 -- wide: each longer period meets its months once, not once per measure
@@ -52,14 +68,6 @@ matt as (
     'summa_dagar_avslutade', 'i_mal', 'till_arbete', 'till_studier', 'till_arbetslivsinriktad_rehab',
     'till_aktivt_arbetssokande', 'till_sjukdom', 'till_ovrigt', 'steg_matta', 'steg_upp', 'steg_ned',
 ] %}
-
-langre as (
-    select * from matt where period_typ <> 'manad'
-),
-
-manader as (
-    select * from matt where period_typ = 'manad'
-),
 
 summor as (
     select

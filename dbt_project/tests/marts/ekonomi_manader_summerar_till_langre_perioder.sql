@@ -31,7 +31,10 @@ jamforelse as (
         ), 0) as summa_fran_januari,
         min(manader.budget) as minsta_budget,
         max(manader.budget) as storsta_budget
-    from ekonomi as rad
+    -- in a nightly build the rows the night recomputed (macros/nightly_scope.sql): a row that
+    -- had ended at the last build, of a förbund without new files, sums months that had ended
+    -- too; and a year with a recomputed row compares every month's budget through that row
+    from ({{ rows_in_nightly_scope(ref('ekonomi')) }}) as rad
     left join manader
         on rad.forbund = manader.forbund
         and rad.insats_id = manader.insats_id

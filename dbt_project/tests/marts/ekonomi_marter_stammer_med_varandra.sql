@@ -6,20 +6,26 @@
 -- Shown in Dagster as an asset check on ekonomi (it reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'ekonomi'}}}) }}
 
+{#- In a nightly build the rows of the periods the night recomputed (macros/nightly_scope.sql),
+    the same periods on every side. samhallsekonomi recomputes the most of them (försörjningsstöd
+    measured for months after an episode ended), so its scope is every side's: a period outside
+    it is one no mart changed. -#}
+{% set months_back = (nightly_scope_config_of(ref('samhallsekonomi')) or {}).get('months_back', 0) %}
+
 with
 
 ekonomi as (
     select forbund, insats_id, period_typ, period_id, sum(utfall_period) as utfall_period
-    from {{ ref('ekonomi') }}
+    from ({{ rows_in_nightly_scope(ref('ekonomi'), months_back) }}) as i_omfang
     group by all
 ),
 
 enhetskostnad as (
-    select * from {{ ref('enhetskostnad') }}
+    {{ rows_in_nightly_scope(ref('enhetskostnad'), months_back) }}
 ),
 
 samhallsekonomi as (
-    select * from {{ ref('samhallsekonomi') }}
+    {{ rows_in_nightly_scope(ref('samhallsekonomi'), months_back) }}
 ),
 
 genomflode as (
@@ -27,13 +33,13 @@ genomflode as (
         forbund, insats_id, period_typ, period_id,
         sum(avslutade_till_resultat) as avslutade_till_resultat,
         sum(arsplatser_nyttjade) as arsplatser_nyttjade
-    from {{ ref('genomflode') }}
+    from ({{ rows_in_nightly_scope(ref('genomflode'), months_back) }}) as i_omfang
     group by all
 ),
 
 resultat as (
     select forbund, insats_id, period_typ, period_id, sum(i_mal) as i_mal
-    from {{ ref('resultat') }}
+    from ({{ rows_in_nightly_scope(ref('resultat'), months_back) }}) as i_omfang
     group by all
 ),
 
