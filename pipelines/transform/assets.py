@@ -75,7 +75,15 @@ def finsam_dbt_assets(
         # Unit tests check the SQL on fixed fixtures, not the data: they run in `make test`
         # (tests/integration/test_dbt_unit_tests.py), not every night (as dbt recommends).
         args = ["build", "--exclude-resource-type", "unit_test"]
-        invocation = dbt.cli(args + (["--full-refresh"] if scope.full else []), context=context)
+        if scope.full:
+            args.append("--full-refresh")
+        elif not context.is_subset:
+            # A night leaves the seeds and their own tests out: a seed changes only with the dbt
+            # project, which makes the build full (decide_scope), so they are the ones the last
+            # full build loaded and checked. `cautious`: a test leaves only when all its parents
+            # do, so the tests of models against a seed (accepted codes, relationships) still run.
+            args += ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
+        invocation = dbt.cli(args, context=context)
         try:
             # dbt's events as they come, then a row-count observation per table (pipelines/transform/dbt_build.py)
             yield from with_row_counts(invocation, settings.warehouse_path, context.asset_key_for_output)
