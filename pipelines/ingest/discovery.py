@@ -4,22 +4,62 @@ A file belongs to a kind when its name starts with `<kind>_` or `<kind>.` (case-
 when several kinds match, the longest wins (`sus_deltagare_x.csv` is `sus_deltagare`, never a
 shorter kind `sus`). Only `.csv`, `.txt` and `.xlsx` count; hidden files (`.x`) and Excel lock
 files (`~$x`) are ignored.
+
+A file whose bytes were hashed before is not read again. Its SHA-256 is remembered under what
+the file system says about it, a `FileStat`: name, size, st_mtime_ns, st_ctime_ns and st_ino
+(ingest keeps them in `raw._file_hashes`, pipelines/ingest/load.py). When all five are the same,
+the SHA-256 is taken from there; when any differs, the file is hashed again. That is safe
+because the kernel sets a file's ctime to the current time whenever its bytes or its inode
+change (write, truncate, utime, chmod, rename, link), and no call sets ctime back: a user can
+set mtime back (`touch -d`, `os.utime`, `cp -p`, unzip), but that very call moves ctime. So:
+- an export replaced by a new one of the same name is a new inode, or the same inode with a
+  new ctime (and usually another size and mtime): hashed again;
+- a data dir copied with `cp -a` keeps its keys for a landing folder elsewhere (the same files);
+  a landing folder copied along gets new inodes and ctimes, so its files are hashed once more;
+- a quarantined file leaves the landing folder; its key goes with the next ingest of its kind,
+  and a corrected export under the same name is a new file;
+- hard links share one inode, so one set of bytes: the remembered hash is right for both.
+One gap remains, the file system's clock tick: timestamps move in steps (a few milliseconds, a
+second or two on some file systems), so a file rewritten within the tick in which it was hashed
+could keep its ctime. A hash is therefore remembered only when the file's ctime is more than
+`SETTLED_AFTER_NS` older than the discovery (git's "racily clean" entries, the same remedy);
+a younger file is hashed again next time. The landing folder must be on a file system that
+keeps ctime and inode numbers (any Linux one, NFS and SMB included; not FAT).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 EXTENSIONS = (".csv", ".txt", ".xlsx")
 _CHUNK = 1 << 20
+# A hash is remembered only for a file whose ctime is older than this (module docstring).
+SETTLED_AFTER_NS = 2_000_000_000
 
 # `_ÅÅÅÅ-MM-DD`, `_ÅÅÅÅ-MM`, `_ÅÅÅÅ`, not followed by another digit; the last one in the name wins.
 _NAME_DATE = re.compile(r"_(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?![\d])")
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What the file system says about a landing file: the key its SHA-256 is remembered under."""
+
+    file_name: str
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path, stat: os.stat_result) -> FileStat:
+        return cls(path.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 @dataclass(frozen=True)
@@ -32,6 +72,8 @@ class LandingFile:
     # True when the name carries a full `_ÅÅÅÅ-MM-DD` (then it is the file's export date).
     file_date_is_day: bool
     mtime: dt.datetime
+    # The key to remember `sha256` under; None when the file changed too recently to trust it.
+    hash_key: FileStat | None = None
 
     @property
     def name(self) -> str:
@@ -88,29 +130,39 @@ def export_names(landing_dir: Path, kinds: Iterable[str]) -> list[str]:
     return sorted(p.name for p in landing_dir.iterdir() if p.is_file() and kind_of(p.name, kinds) is not None)
 
 
-def discover(landing_dir: Path, kind: str, kinds: Iterable[str]) -> list[LandingFile]:
+def discover(
+    landing_dir: Path, kind: str, kinds: Iterable[str], known: Mapping[FileStat, str] | None = None
+) -> list[LandingFile]:
     """The kind's files in `landing_dir` (not recursive), oldest first by newness order
-    (file-name date, then modification time, then name)."""
+    (file-name date, then modification time, then name). `known`: SHA-256 by `FileStat` of
+    files hashed before; those files are not read (module docstring)."""
     kinds = list(kinds)
     if kind not in kinds:
         kinds.append(kind)
     if not landing_dir.is_dir():
         return []
+    known = known or {}
+    settled_before = time.time_ns() - SETTLED_AFTER_NS
     found: list[LandingFile] = []
     for path in landing_dir.iterdir():
         if not path.is_file() or kind_of(path.name, kinds) != kind:
             continue
+        # The stat before the bytes: a file written while it is hashed gets a new ctime, so
+        # the key taken here never matches it again.
         stat = path.stat()
+        key = FileStat.of(path, stat)
+        sha256 = known.get(key) or sha256_file(path)
         file_date, is_day = file_date_from_name(path.name)
         found.append(
             LandingFile(
                 path=path,
                 kind=kind,
-                sha256=sha256_file(path),
+                sha256=sha256,
                 size=stat.st_size,
                 file_date=file_date,
                 file_date_is_day=is_day,
                 mtime=dt.datetime.fromtimestamp(stat.st_mtime),
+                hash_key=key if stat.st_ctime_ns < settled_before else None,
             )
         )
     found.sort(key=lambda f: (f.file_date or dt.date.min, f.mtime, f.name))

@@ -1,6 +1,7 @@
 """Ingest one source kind: landing files -> `raw.<kind>` (+ the file ledger), bad files -> quarantine.
 
-For every file of the kind in the landing folder (oldest first):
+For every file of the kind in the landing folder (oldest first; its SHA-256 from
+`raw._file_hashes` when its bytes were hashed before, see discovery.py, else read and hashed):
 1. a file whose SHA-256 is in `raw._file_ledger` as loaded for this kind is skipped: loading the
    same bytes twice changes nothing;
 2. otherwise it is read, typed and validated (readers.py, parse.py), then checked by the kind's
@@ -36,7 +37,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from pipelines.ingest.discovery import LandingFile, discover
+from pipelines.ingest.discovery import FileStat, LandingFile, discover
 from pipelines.ingest.file_suite import check_parsed_file
 from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, RowError, parse_frame
 from pipelines.ingest.personnummer import PersonnummerMemo
@@ -59,6 +60,18 @@ LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("exported_at", "TIMESTAMP"),
     ("file_mtime", "TIMESTAMP"),
     ("loaded_at", "TIMESTAMP NOT NULL"),
+)
+# The SHA-256 of each landing file by its FileStat (pipelines/ingest/discovery.py): ingest
+# replaces a kind's rows with what it found in the landing folder; readers only read them.
+HASHES_TABLE = f"{RAW_SCHEMA}._file_hashes"
+HASHES_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("kind", "VARCHAR NOT NULL"),
+    ("file_name", "VARCHAR NOT NULL"),
+    ("size", "BIGINT NOT NULL"),
+    ("mtime_ns", "BIGINT NOT NULL"),
+    ("ctime_ns", "BIGINT NOT NULL"),
+    ("inode", "UBIGINT NOT NULL"),
+    ("sha256", "VARCHAR NOT NULL"),
 )
 
 
@@ -160,20 +173,58 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]
     return dict(rows)
 
 
-def has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether this warehouse has a file ledger yet (it has none before its first ingest)."""
+def _has_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return (
         con.execute(
-            f"select count(*) from information_schema.tables where table_schema = '{RAW_SCHEMA}' and table_name = '_file_ledger'"
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, table],
         ).fetchone()[0]
         > 0
     )
 
 
+def has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this warehouse has a file ledger yet (it has none before its first ingest)."""
+    return _has_raw_table(con, "_file_ledger")
+
+
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """The file ledger and the remembered hashes of the landing files."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    cols = ", ".join(f"{_q(n)} {t}" for n, t in LEDGER_COLUMNS)
-    con.execute(f"create table if not exists {LEDGER_TABLE} ({cols})")
+    for table, columns in ((LEDGER_TABLE, LEDGER_COLUMNS), (HASHES_TABLE, HASHES_COLUMNS)):
+        cols = ", ".join(f"{_q(n)} {t}" for n, t in columns)
+        con.execute(f"create table if not exists {table} ({cols})")
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection) -> dict[FileStat, str]:
+    """The remembered SHA-256 of landing files by FileStat; none in a warehouse without the table."""
+    if not _has_raw_table(con, "_file_hashes"):
+        return {}
+    rows = con.execute(f"select file_name, size, mtime_ns, ctime_ns, inode, sha256 from {HASHES_TABLE}").fetchall()
+    return {FileStat(*row[:5]): row[5] for row in rows}
+
+
+def remember_hashes(con: duckdb.DuckDBPyConnection, kind: str, files: list[LandingFile]) -> None:
+    """Replace the kind's remembered hashes with those of `files` (the kind's landing files now),
+    so the keys of files that left the folder go too. Writes nothing when nothing changed."""
+    columns = ", ".join(n for n, _ in HASHES_COLUMNS)
+    rows = sorted(
+        (kind, k.file_name, k.size, k.mtime_ns, k.ctime_ns, k.inode, f.sha256)
+        for f in files
+        if (k := f.hash_key) is not None
+    )
+    stored = sorted(con.execute(f"select {columns} from {HASHES_TABLE} where kind = ?", [kind]).fetchall())
+    if rows == stored:
+        return
+    con.begin()
+    try:
+        con.execute(f"delete from {HASHES_TABLE} where kind = ?", [kind])
+        if rows:
+            con.executemany(f"insert into {HASHES_TABLE} ({columns}) values (?, ?, ?, ?, ?, ?, ?)", rows)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
@@ -218,10 +269,11 @@ def files_to_ingest(
     """The landing files ingest would read: those whose bytes the ledger has not loaded for their kind."""
     specs = specs if specs is not None else load_specs()
     ledger = has_ledger(con)
+    known = known_hashes(con)
     return [
         f.name
         for kind in specs
-        for f in discover(Path(landing_dir), kind, specs)
+        for f in discover(Path(landing_dir), kind, specs, known)
         if not (ledger and _already_loaded(con, kind, f.sha256))
     ]
 
@@ -395,8 +447,10 @@ def ingest_kind(
     # One worker runs a file's quality suite while this thread appends its rows (step 4). Files
     # are read one at a time: parsing the next big file meanwhile would hold two in memory
     # (gigabytes at national scale) for little gain on two cores.
+    files = discover(Path(landing_dir), kind, specs, known_hashes(con))
+    remember_hashes(con, kind, files)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finsam-quality") as quality:
-        for f in discover(Path(landing_dir), kind, specs):
+        for f in files:
             if _already_loaded(con, kind, f.sha256):
                 report.skipped.append(SkippedFile(f.name, f.sha256))
                 log.info("%s: unchanged, skipped", f.name)

@@ -9,6 +9,15 @@ The context is ephemeral but not forgetful:
   `python -m pipelines.quality.build_suites`), never written back;
 - validation results go to `<data dir>/validation/results/` (the newest `KEEP_RESULTS` per suite
   are kept), data docs to `<data dir>/validation/docs/index.html`.
+
+The data docs are brought up to date, not rebuilt: GX's `build_data_docs(resource_identifiers=…)`
+renders only the pages that are missing (the results stored since the last build, a new suite)
+or out of date (a suite whose JSON changed: their SHA-256 are recorded in
+`<data dir>/validation/docs_built.json` after each build), and the index whole (every suite,
+every kept result). While rendering the index GX deletes the pages of results that are no longer
+stored, so a pruned result is neither linked nor left behind. A site without that record, or
+rendered by another GX version, is rendered whole.
+
 The committed file context in `expectations/` (great_expectations.yml) is for the data team to
 open the same suites in a notebook: `gx.get_context(context_root_dir="expectations")`.
 """
@@ -16,6 +25,7 @@ open the same suites in a notebook: `gx.get_context(context_root_dir="expectatio
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +47,7 @@ SITE_NAME = "finsam"
 KEEP_RESULTS = 10  # per suite; older results (and their pages) are pruned before docs are built
 SAMPLE_ROWS = 5  # offending rows kept per expectation (result's partial_unexpected_index_list)
 INDEX_LOG = "index.jsonl"  # one line per validation: what the refresh summary lists
+DOCS_RECORD = "docs_built.json"  # what the data docs' pages were rendered from (module docstring)
 KEEP_INDEX_LINES = 5000
 
 SEVERITY_CRITICAL, SEVERITY_WARNING, SEVERITY_INFO = "critical", "warning", "info"
@@ -46,8 +57,16 @@ def results_dir(validation_dir: Path) -> Path:
     return validation_dir / "results"
 
 
+def docs_dir(validation_dir: Path) -> Path:
+    return validation_dir / "docs"
+
+
 def docs_index(validation_dir: Path) -> Path:
-    return validation_dir / "docs" / "index.html"
+    return docs_dir(validation_dir) / "index.html"
+
+
+def _site_store_backend(validation_dir: Path) -> dict[str, str]:
+    return {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir(validation_dir))}
 
 
 def load_suite_json(name: str) -> dict[str, Any]:
@@ -239,10 +258,7 @@ class Runtime:
                 SITE_NAME: {
                     "class_name": "SiteBuilder",
                     "show_how_to_buttons": False,
-                    "store_backend": {
-                        "class_name": "TupleFilesystemStoreBackend",
-                        "base_directory": str(validation_dir / "docs"),
-                    },
+                    "store_backend": _site_store_backend(validation_dir),
                     "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 }
             },
@@ -327,26 +343,82 @@ class Runtime:
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def build_docs(self) -> Path:
-        """Prune old results, then (re)build the data docs site; returns its index.html."""
+        """Prune old results, then bring the data docs site up to date (module docstring);
+        returns its index.html."""
         with self._lock:
             started = time.perf_counter()
             # Every suite gets a page, also those not validated in this process.
             for name in suite_names():
                 self._definition(name)
-            prune_results(self.validation_dir)
+            pruned = prune_results(self.validation_dir)
             _trim_index(self.validation_dir)
-            self.context.build_data_docs(site_names=[SITE_NAME])
-            make_offline(self.validation_dir / "docs")  # CDN assets -> copies in the site
+            record = {
+                "great_expectations": self._gx.__version__,
+                "suites": {name: _suite_digest(name) for name in suite_names()},
+            }
+            stale = self._stale_pages(record)
+            if stale is None or stale or pruned:
+                # A list renders those pages and the index; None renders every page (also when
+                # pruning alone changed the index: GX renders no index without a page).
+                self.context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=stale or None)
+                make_offline(docs_dir(self.validation_dir))  # CDN assets -> copies in the site
+                _write_json(self.validation_dir / DOCS_RECORD, record)
             self.pending_docs = False
-            log.info("data docs built in %.1f s", time.perf_counter() - started)
+            log.info(
+                "data docs: %s pages rendered in %.1f s",
+                "all" if stale is None else len(stale),
+                time.perf_counter() - started,
+            )
         return docs_index(self.validation_dir)
 
+    def _stale_pages(self, record: dict[str, Any]) -> list[Any] | None:
+        """The suites and results whose pages are missing or out of date; None: all of them."""
+        from great_expectations.data_context.store.html_site_store import HtmlSiteStore
 
-def prune_results(validation_dir: Path, keep: int = KEEP_RESULTS) -> None:
-    """Keep the newest `keep` results per suite (results/<suite>/<run name>/<run time>/…)."""
+        built = _read_json(self.validation_dir / DOCS_RECORD)
+        if (
+            built is None
+            or built.get("great_expectations") != record["great_expectations"]
+            or not docs_index(self.validation_dir).exists()
+        ):
+            return None
+        site = HtmlSiteStore(store_backend=_site_store_backend(self.validation_dir))
+        changed = {name for name, digest in record["suites"].items() if built.get("suites", {}).get(name) != digest}
+        suites = [
+            key
+            for key in self.context.expectations_store.list_keys()
+            if key.name in changed or site.get_url_for_resource(key) is None
+        ]
+        results = [
+            key for key in self.context.validation_results_store.list_keys() if site.get_url_for_resource(key) is None
+        ]
+        return suites + results
+
+
+def _suite_digest(name: str) -> str:
+    return hashlib.sha256((SUITES_DIR / f"{name}.json").read_bytes()).hexdigest()
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def prune_results(validation_dir: Path, keep: int = KEEP_RESULTS) -> int:
+    """Keep the newest `keep` results per suite (results/<suite>/<run name>/<run time>/…);
+    returns how many were removed."""
     root = results_dir(validation_dir)
     if not root.exists():
-        return
+        return 0
+    removed = 0
     for suite_dir in (p for p in root.iterdir() if p.is_dir()):
         runs = sorted(
             (t for name_dir in suite_dir.iterdir() if name_dir.is_dir() for t in name_dir.iterdir() if t.is_dir()),
@@ -355,8 +427,10 @@ def prune_results(validation_dir: Path, keep: int = KEEP_RESULTS) -> None:
         )
         for old in runs[keep:]:
             shutil.rmtree(old, ignore_errors=True)
+            removed += 1
             if not any(old.parent.iterdir()):
                 old.parent.rmdir()
+    return removed
 
 
 def _trim_index(validation_dir: Path, keep: int = KEEP_INDEX_LINES) -> None:

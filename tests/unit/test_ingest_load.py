@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import IngestReport, ingest_kind, load_specs, registered_insats_ids
+from pipelines.ingest import IngestReport, discovery, ingest_kind, load_specs, registered_insats_ids
+from pipelines.ingest.discovery import sha256_file
 from pipelines.ingest.load import LEDGER_COLUMNS, LEDGER_TABLE, files_to_ingest
 from pipelines.ingest.personnummer import pseudonym
 
@@ -129,8 +131,48 @@ def test_same_bytes_twice_change_nothing(con, dirs):
     assert files_to_ingest(con, landing) == ["ledger_2018.csv"]
 
 
-def test_bad_file_is_quarantined_byte_for_byte_and_others_still_load(con, dirs):
+def test_a_file_is_hashed_once_until_its_bytes_are_rewritten(con, dirs, monkeypatch):
     landing, quarantine = dirs
+    monkeypatch.setattr(discovery, "SETTLED_AFTER_NS", 0)  # the copies here are only just written
+    read: list[str] = []
+    monkeypatch.setattr(discovery, "sha256_file", lambda path: read.append(path.name) or sha256_file(path))
+    copy_samples(landing)
+    ingest_all(con, landing, quarantine)
+    assert len(read) == 12
+    remembered = con.execute("select file_name, sha256 from raw._file_hashes order by 1").fetchall()
+    assert remembered == sorted((p.name, sha256_file(p)) for p in landing.iterdir())
+
+    read.clear()
+    assert files_to_ingest(con, landing) == []
+    again = ingest_all(con, landing, quarantine)
+    assert read == []
+    assert sum(len(r.skipped) for r in again.values()) == 12
+
+    # A new export in place: the same size, its old mtime set back, other bytes.
+    path = landing / "ledger_2018.csv"
+    stat = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"94 448,35", b"94 448,36"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    while path.stat().st_ctime_ns == stat.st_ctime_ns:  # a coarse clock: wait for its next tick
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    read.clear()
+    assert files_to_ingest(con, landing) == ["ledger_2018.csv"]
+    assert read == ["ledger_2018.csv"]
+    after = ingest_all(con, landing, quarantine)
+    assert [(f.name, f.sha256) for f in after["ledger"].loaded] == [("ledger_2018.csv", sha256_file(path))]
+    assert con.execute("select sum(belopp) from raw.ledger").fetchone()[0] == pytest.approx(2 * 162346.93 + 0.01)
+
+    # A warehouse without the table hashes every file, as before there was one.
+    con.execute("drop table raw._file_hashes")
+    read.clear()
+    assert files_to_ingest(con, landing) == []
+    assert len(read) == 12
+
+
+def test_bad_file_is_quarantined_byte_for_byte_and_others_still_load(con, dirs, monkeypatch):
+    landing, quarantine = dirs
+    monkeypatch.setattr(discovery, "SETTLED_AFTER_NS", 0)  # hashes are remembered, also of the bad file
     shutil.copy(SAMPLES / "sus_deltagare_malmo_2020-01-15.csv", landing)
     good_a, bad_pnr = pnr("19850221", "484"), pnr("19900611", "273")
     bad_pnr = bad_pnr[:-1] + str((int(bad_pnr[-1]) + 1) % 10)
@@ -177,6 +219,9 @@ def test_bad_file_is_quarantined_byte_for_byte_and_others_still_load(con, dirs):
     assert [(f.name, f.rows) for f in retry.loaded] == [(q.name, 1)]
     assert [f.name for f in retry.skipped] == ["sus_deltagare_malmo_2020-01-15.csv"]
     assert count(con, "sus_deltagare") == 7
+    remembered = con.execute("select file_name, sha256 from raw._file_hashes order by 1").fetchall()
+    assert remembered == sorted((p.name, sha256_file(p)) for p in landing.iterdir())
+    assert (q.name, q.sha256) not in remembered
 
 
 def test_unreadable_file_is_quarantined(con, dirs):

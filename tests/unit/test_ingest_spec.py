@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.ingest import discovery
 from pipelines.ingest.discovery import discover, file_date_from_name, kind_of, sha256_file
 from pipelines.sources.spec import SpecError, load_code_lists, load_spec, load_specs, normalize_header
 
@@ -156,6 +157,66 @@ def test_discover_lists_the_kinds_files_with_hash_and_dates(tmp_path):
     assert newest.file_date == dt.date(2022, 8, 10) and newest.file_date_is_day
     assert newest.mtime == dt.datetime.fromtimestamp(1_600_000_000)
     assert discover(tmp_path / "missing", "ledger", load_specs()) == []
+
+
+def count_hashing(monkeypatch) -> list[str]:
+    """The names of the files discovery reads to hash them during the test."""
+    read: list[str] = []
+
+    def counting(path: Path) -> str:
+        read.append(path.name)
+        return sha256_file(path)
+
+    monkeypatch.setattr(discovery, "sha256_file", counting)
+    return read
+
+
+def test_discover_reads_a_file_hashed_before_no_more(tmp_path, monkeypatch):
+    monkeypatch.setattr(discovery, "SETTLED_AFTER_NS", 0)  # the files here are only just written
+    read = count_hashing(monkeypatch)
+    (tmp_path / "ledger_2018.csv").write_bytes(b"a")
+    (tmp_path / "ledger_2019.csv").write_bytes(b"b")
+    first = discover(tmp_path, "ledger", load_specs())
+    assert sorted(read) == ["ledger_2018.csv", "ledger_2019.csv"]
+    known = {f.hash_key: f.sha256 for f in first}
+    assert None not in known
+    read.clear()
+    again = discover(tmp_path, "ledger", load_specs(), known)
+    assert read == []
+    assert [f.sha256 for f in again] == [f.sha256 for f in first]
+    assert again[0].sha256 == "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"  # sha256(b"a")
+
+
+def test_discover_hashes_a_rewritten_file_again_though_size_and_mtime_are_the_same(tmp_path, monkeypatch):
+    monkeypatch.setattr(discovery, "SETTLED_AFTER_NS", 0)
+    read = count_hashing(monkeypatch)
+    path = tmp_path / "ledger_2018.csv"
+    path.write_bytes(b"a")
+    [before] = discover(tmp_path, "ledger", load_specs())
+    stat = path.stat()
+    with path.open("r+b") as fh:  # in place: the same inode
+        fh.write(b"b")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime back
+    while path.stat().st_ctime_ns == stat.st_ctime_ns:  # a coarse clock: wait for its next tick
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (
+        stat.st_size,
+        stat.st_mtime_ns,
+        stat.st_ino,
+    )
+    read.clear()
+    [after] = discover(tmp_path, "ledger", load_specs(), {before.hash_key: before.sha256})
+    assert read == ["ledger_2018.csv"]
+    assert after.sha256 == "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"  # sha256(b"b")
+
+
+def test_discover_remembers_no_hash_of_a_file_changed_just_now(tmp_path):
+    path = tmp_path / "ledger_2018.csv"
+    path.write_bytes(b"a")
+    os.utime(path, (1_600_000_000, 1_600_000_000))  # an old mtime says nothing: ctime is now
+    [found] = discover(tmp_path, "ledger", load_specs())
+    assert found.hash_key is None
+    assert found.sha256 == sha256_file(path)
 
 
 def test_sample_fixtures_are_present():
