@@ -26,8 +26,9 @@ run measures 0.25x and 1x of it, on one machine, in one go. Per size:
    included) while the step ran. `--reports none` keeps the step in the job but renders nothing (quicker, for
    measuring the rest).
 8. the nightly case (last, since it moves the data dir one night on): `as_of` one day later and
-   one förbund's SUS export replaced by a changed copy (`nightly_landing`), refreshed on the
-   full refresh's data dir and timed; then a full rebuild of the same inputs on a fresh data
+   one förbund's SUS export replaced by a changed copy in the landing folder the earlier
+   refreshes read (`change_one_export`; the folder stays in place between the refreshes, as a
+   real installation's does), refreshed on the full refresh's data dir and timed; then a full rebuild of the same inputs on a fresh data
    dir, and every mart of the two compared with EXCEPT ALL both ways;
 9. what the full refresh checked (`checks_ran`: dbt tests, GX suites and expectations,
    cross-file rules) and, at the smallest size, the fixed cost of a refresh (`fixed_cost`).
@@ -475,16 +476,23 @@ NIGHTLY_ENDED_SHARE = 10  # every 10th ongoing episode of the changed export end
 
 
 def nightly_landing(landing: Path, dest: Path, new_as_of: str) -> dict:
-    """A landing folder as a real night leaves it: the data set's files (hard links) with one
-    förbund's CSV SUS export replaced by a copy one day newer, in which every
-    NIGHTLY_ENDED_SHARE-th ongoing episode has ended on `new_as_of` (to work, försörjning after:
-    none). Every key of the old export is still in the new one, so the newest-file rule gives
-    the same rows whether the old file is still in raw (the nightly refresh) or was never
-    loaded (the full rebuild it is compared with)."""
+    """A landing folder as a real night leaves it: the data set's files (hard links, `dest`)
+    with one export changed by `change_one_export`."""
+    linked_landing(landing, dest)
+    return change_one_export(dest, new_as_of)
+
+
+def change_one_export(folder: Path, new_as_of: str) -> dict:
+    """What a real night does to a landing folder, in place: one förbund's CSV SUS export
+    replaced by a copy one day newer, in which every NIGHTLY_ENDED_SHARE-th ongoing episode has
+    ended on `new_as_of` (to work, försörjning after: none). Every key of the old export is still
+    in the new one, so the newest-file rule gives the same rows whether the old file is still in
+    raw (the nightly refresh) or was never loaded (the full rebuild it is compared with). The
+    other files stay as they are, as in a real landing folder (ingest knows their bytes by their
+    file status, pipelines/ingest/discovery.py: new links to them would change that status)."""
     import csv
 
-    linked_landing(landing, dest)
-    candidates = sorted(p for p in dest.glob("sus_deltagare_*.csv"))
+    candidates = sorted(p for p in folder.glob("sus_deltagare_*.csv"))
     if not candidates:
         return {"_error": "no CSV SUS export to change"}
     old = candidates[len(candidates) // 2]  # a middle-sized förbund, the same one every run
@@ -547,13 +555,13 @@ def marts_identical(a: Path, b: Path) -> dict:
     return out
 
 
-def nightly(landing: Path, run_dir: Path, work: Path, as_of: str, reports: str) -> dict:
-    """After the full refresh in `run_dir`: the next night's refresh there (as_of + 1 day, one
-    SUS export changed), timed; then a full rebuild of the same inputs on a fresh data dir, and
-    every mart of the two compared."""
+def nightly(landing_run: Path, run_dir: Path, work: Path, as_of: str, reports: str) -> dict:
+    """After the full refresh in `run_dir` from `landing_run`: the next night's refresh there
+    (as_of + 1 day, one SUS export in `landing_run` changed), timed; then a full rebuild of the
+    same inputs on a fresh data dir, and every mart of the two compared."""
     new_as_of = (dt.date.fromisoformat(as_of) + dt.timedelta(days=1)).isoformat()
-    night_landing = work / "landing_night"
-    res = {"as_of": new_as_of, "change": nightly_landing(landing, night_landing, new_as_of)}
+    night_landing = landing_run
+    res = {"as_of": new_as_of, "change": change_one_export(night_landing, new_as_of)}
     res["refresh"] = refresh(
         night_landing, run_dir, new_as_of, work / "logs" / "refresh_nightly.log", reports, link=False
     )
@@ -866,8 +874,11 @@ def bench_one(mult: float, args) -> dict:
     if run_dir.exists():
         shutil.rmtree(run_dir)
 
+    # One landing folder for the refreshes of this data dir, kept from one to the next as a real
+    # installation keeps its own: hard links, so that the data set never shrinks.
+    landing_run = linked_landing(landing, work / "landing_run")
     print("  full refresh (fresh data dir) ...", flush=True)
-    res["full_refresh"] = refresh(landing, run_dir, args.as_of, logs / "refresh_full.log", args.reports)
+    res["full_refresh"] = refresh(landing_run, run_dir, args.as_of, logs / "refresh_full.log", args.reports, link=False)
     print(f"    {res['full_refresh']['wall_s']} s, exit {res['full_refresh']['exit_code']}", flush=True)
     rep = res["full_refresh"].get("reports")
     if rep:
@@ -879,7 +890,9 @@ def bench_one(mult: float, args) -> dict:
             flush=True,
         )
     print("  refresh with unchanged inputs ...", flush=True)
-    res["unchanged_refresh"] = refresh(landing, run_dir, args.as_of, logs / "refresh_unchanged.log", args.reports)
+    res["unchanged_refresh"] = refresh(
+        landing_run, run_dir, args.as_of, logs / "refresh_unchanged.log", args.reports, link=False
+    )
     print(f"    {res['unchanged_refresh']['wall_s']} s, exit {res['unchanged_refresh']['exit_code']}", flush=True)
 
     print("  baseline ...", flush=True)
@@ -913,7 +926,7 @@ def bench_one(mult: float, args) -> dict:
         res["reports"] = rep
     # last: it moves run_dir's marts one night on
     print("  the nightly case: as_of + 1 day, one SUS export changed ...", flush=True)
-    res["nightly"] = nightly(landing, run_dir, work, args.as_of, args.reports)
+    res["nightly"] = nightly(landing_run, run_dir, work, args.as_of, args.reports)
     print(
         f"    {res['nightly']['refresh']['wall_s']} s, exit {res['nightly']['refresh']['exit_code']}; "
         f"identical to a full rebuild: {res['nightly'].get('equal_to_full_rebuild', {}).get('identical')}",
