@@ -38,11 +38,17 @@ run: setup
 ## test: setup, the linters (make lint), headless Chromium for the report screenshot test and the PostgreSQL server
 ## for the PostgreSQL publish tests, then the whole test suite on one pytest-xdist worker per core. A whole
 ## module stays on one worker (--dist loadfile): its module fixtures run their refreshes once, not once per worker.
-## Modules are handed out in collection order (--no-loadscope-reorder), the integration modules with their
-## refreshes first and the many quick unit modules last to even out the workers; xdist's default order, most
-## tests first, would leave the few-test, many-minute refresh modules to the end, one after another.
+## Modules are handed out in collection order (--no-loadscope-reorder), the modules that take minutes first
+## (tests/integration/conftest.py) and the many quick unit modules last to even out the workers; xdist's default
+## order, most tests first, would leave the few-test, many-minute refresh modules to the end, one after another.
+## The tests' temp files (every data dir a test refreshes) go to tmpfs when the machine has one: a refresh
+## commits thousands of small transactions to Dagster's SQLite event log and checkpoints DuckDB, each a flush
+## to disk; the crash tests kill processes, not the machine, so no test needs the flush. Only the last
+## session's temp dir is kept, as it holds memory there.
+TEST_TMPDIR := $(shell test -d /dev/shm && test -w /dev/shm && echo /dev/shm)
 test: setup lint chromium postgresql
-	@$(VENV)/bin/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+	@$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(VENV)/bin/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder \
+		$(if $(TEST_TMPDIR),-o tmp_path_retention_count=1)
 
 ## chromium: Debian's headless browser, used by the report's screenshot test
 chromium:

@@ -55,11 +55,28 @@ def session_temp_dir(tmp_path_factory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+# The modules that keep a worker busy for minutes, longest first: the end-to-end modules with
+# refreshes of their own (after the shared demo refresh), then the unit modules that run Great
+# Expectations or dbt many times. Handed out early, they run side by side on the two workers and
+# the many quick modules even out the end; in collection order a long unit module would come
+# among the last and run on one worker while the other has nothing left to do.
+LONG_MODULES = (
+    "test_nightly_refresh.py",
+    "test_crash_safety.py",
+    "test_postgres_refresh.py",
+    "test_quality_e2e.py",
+    "test_quality_files_cover.py",
+    "test_dbt_staging.py",
+    "test_ingest_load.py",
+    "test_demo.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     """Module order, which is the order in which xdist workers take modules (`make test`): the
     first integration module that needs the demo refresh, then the integration modules that need
-    none, then the rest as collected. The first worker runs the refresh while the second works
-    through modules that do not wait for it."""
+    none, then LONG_MODULES, then the rest as collected. The first worker runs the refresh while
+    the second works through modules that do not wait for it."""
     here = Path(__file__).parent
     modules: dict[Path, list] = {}
     for item in items:
@@ -70,6 +87,9 @@ def pytest_collection_modifyitems(config, items):
         return
     first = needs_demo[0]
     order = [first] + [m for m in integration if m not in needs_demo]
+    order += sorted(
+        (m for m in modules if m.name in LONG_MODULES and m not in order), key=lambda m: LONG_MODULES.index(m.name)
+    )
     order += [m for m in modules if m not in order]
     items[:] = [item for m in order for item in modules[m]]
 
