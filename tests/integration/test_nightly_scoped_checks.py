@@ -10,6 +10,7 @@ and a generic one (expression_is_true on the mart), run by `dbt test` with and w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -20,9 +21,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.nightly_scope import Scope, drop_scope, write_scope
 from pipelines.settings import DBT_PROJECT_DIR
 
-SINCE = "2026-10-31"  # the last build's as_of: periods ending after it are open
+SINCE = dt.date(2026, 10, 31)  # the last build's as_of: periods ending after it are open
 SINGULAR = "assert_manader_summerar_till_langre_perioder"
 GENERIC = "expression_is_true_genomflode_period_typ_ar_or_anonyma_0"
 
@@ -88,19 +90,15 @@ def broken(demo_refresh, tmp_path_factory) -> BrokenWarehouse:
 
 
 def _write_scope(warehouse: Path, forbund: list[str]) -> None:
-    """The scope the pipeline writes before a nightly build (pipelines/nightly_scope.py)."""
+    """The scope the pipeline writes before a nightly build."""
+    scope = Scope(full=False, reason="a test", since_as_of=SINCE, forbund=tuple(forbund))
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema if not exists pipeline_state")
-        con.execute("create or replace table pipeline_state.nightly_scope as select ?::date as since_as_of", [SINCE])
-        con.execute("create or replace table pipeline_state.nightly_scope_forbund (forbund varchar not null)")
-        if forbund:
-            con.execute("insert into pipeline_state.nightly_scope_forbund select unnest(?::varchar[])", [forbund])
+        write_scope(con, scope)
 
 
 def _drop_scope(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("drop table pipeline_state.nightly_scope")
-        con.execute("drop table pipeline_state.nightly_scope_forbund")
+        drop_scope(con)
 
 
 def test_a_nightly_build_checks_the_rows_in_scope_of_marts_built_in_part(broken, tmp_path) -> None:
