@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.ingest.discovery import kind_of
+from pipelines.ingest.discovery import FileStat, kind_of, remembered_sha256
 from pipelines.ingest.load import has_ledger
 from pipelines.ops.lock import lock_path, read_holder
 from pipelines.settings import get_settings
@@ -27,24 +27,17 @@ def landing_files(landing_dir: Path) -> list[Path]:
     return sorted(p for p in landing_dir.iterdir() if p.is_file() and kind_of(p.name, kinds) is not None)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def scan_landing(landing_dir: Path, previous: dict[str, list]) -> dict[str, list]:
-    """{file name: [size, mtime_ns, sha256]}; a file is hashed again only when size or mtime moved."""
+    """{file name: [size, mtime_ns, sha256, ctime_ns, inode]}: a file is hashed again only when its
+    file status moved, by the rule ingest uses (pipelines/ingest/discovery.py); a file too young to
+    trust has no ctime_ns and inode, so it is hashed again on the next tick. (The SHA-256 is third,
+    where cursors written before the ctime and inode were added have it too.)"""
+    known = {FileStat(name, v[0], v[1], v[3], v[4]): v[2] for name, v in previous.items() if len(v) == 5}
     state: dict[str, list] = {}
     for path in landing_files(landing_dir):
-        st = path.stat()
-        prev = previous.get(path.name)
-        if prev and prev[0] == st.st_size and prev[1] == st.st_mtime_ns:
-            state[path.name] = prev
-        else:
-            state[path.name] = [st.st_size, st.st_mtime_ns, file_sha256(path)]
+        stat = path.stat()
+        sha256, key = remembered_sha256(path, stat, known)
+        state[path.name] = [stat.st_size, stat.st_mtime_ns, sha256] + ([key.ctime_ns, key.inode] if key else [])
     return state
 
 

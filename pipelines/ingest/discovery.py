@@ -130,6 +130,16 @@ def export_names(landing_dir: Path, kinds: Iterable[str]) -> list[str]:
     return sorted(p.name for p in landing_dir.iterdir() if p.is_file() and kind_of(p.name, kinds) is not None)
 
 
+def remembered_sha256(path: Path, stat: os.stat_result, known: Mapping[FileStat, str]) -> tuple[str, FileStat | None]:
+    """The file's SHA-256, from `known` when its FileStat is there, else read; and the FileStat to
+    remember it under, None while the file is too young to trust (module docstring). `stat` is
+    taken before the bytes are read: a file written while it is hashed gets a new ctime, so that
+    key never matches it again."""
+    key = FileStat.of(path, stat)
+    sha256 = known.get(key) or sha256_file(path)
+    return sha256, key if stat.st_ctime_ns < time.time_ns() - SETTLED_AFTER_NS else None
+
+
 def discover(
     landing_dir: Path, kind: str, kinds: Iterable[str], known: Mapping[FileStat, str] | None = None
 ) -> list[LandingFile]:
@@ -142,16 +152,12 @@ def discover(
     if not landing_dir.is_dir():
         return []
     known = known or {}
-    settled_before = time.time_ns() - SETTLED_AFTER_NS
     found: list[LandingFile] = []
     for path in landing_dir.iterdir():
         if not path.is_file() or kind_of(path.name, kinds) != kind:
             continue
-        # The stat before the bytes: a file written while it is hashed gets a new ctime, so
-        # the key taken here never matches it again.
         stat = path.stat()
-        key = FileStat.of(path, stat)
-        sha256 = known.get(key) or sha256_file(path)
+        sha256, key = remembered_sha256(path, stat, known)
         file_date, is_day = file_date_from_name(path.name)
         found.append(
             LandingFile(
@@ -162,7 +168,7 @@ def discover(
                 file_date=file_date,
                 file_date_is_day=is_day,
                 mtime=dt.datetime.fromtimestamp(stat.st_mtime),
-                hash_key=key if stat.st_ctime_ns < settled_before else None,
+                hash_key=key,
             )
         )
     found.sort(key=lambda f: (f.file_date or dt.date.min, f.mtime, f.name))

@@ -103,12 +103,37 @@ def test_sensor_requests_runs_for_new_and_changed_files_only(automation, tmp_pat
     assert len({first.run_key, changed.run_key, new.run_key}) == 3
 
 
+def test_sensor_sees_a_file_rewritten_with_the_same_size_and_its_mtime_set_back(automation, tmp_path, monkeypatch):
+    """The sensor hashes a file again when its file status moved, as ingest does: a rewrite of the
+    same size whose mtime was set back still moves its ctime (pipelines/ingest/discovery.py)."""
+    import pipelines.ingest.discovery as discovery
+
+    monkeypatch.setattr(discovery, "SETTLED_AFTER_NS", 0)  # every file old enough to be remembered
+    _, sensor = automation
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
+    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
+    path = landing / "budget_2026-01-10.csv"
+    path.write_text("År;Förbund\n2026;A\n", encoding="utf-8")
+    first, cursor = _evaluate(sensor, None)
+    assert isinstance(first, dg.RunRequest)
+    before = path.stat()
+
+    path.write_text("År;Förbund\n2026;B\n", encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    rewritten, _ = _evaluate(sensor, cursor)
+    assert isinstance(rewritten, dg.RunRequest)
+    assert rewritten.run_key != first.run_key
+
+
 def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, tmp_path, monkeypatch):
     """A data dir refreshed by `finsam refresh`: the sensor's first tick (no cursor) starts no run
     for files the ledger lists as loaded, and ignores files no source kind would read."""
     import duckdb
 
-    from pipelines.automation import file_sha256
+    from pipelines.ingest.discovery import sha256_file
     from pipelines.ingest.load import LEDGER_TABLE, ensure_ledger
 
     _, sensor = automation
@@ -126,7 +151,7 @@ def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, tmp_path, m
         for path, kind, status in ((loaded, "budget", "loaded"), (quarantined, "ledger", "quarantined")):
             con.execute(
                 f"insert into {LEDGER_TABLE} (sha256, kind, file_name, status, loaded_at) values (?, ?, ?, ?, now())",
-                [file_sha256(path), kind, path.name, status],
+                [sha256_file(path), kind, path.name, status],
             )
 
     first, cursor = _evaluate(sensor, None)
