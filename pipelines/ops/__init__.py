@@ -7,6 +7,7 @@
 - alerts.py   failed runs → `<data dir>/alerts.log` and `FINSAM_ALERT_WEBHOOK_URL`.
 - specs.py    owners and the 26-hour freshness policy on the marts.
 - pg_cluster.py  a throwaway local PostgreSQL server, for the tests and the benchmark.
+- event_log.py  Dagster's SQLite event log with its connections kept open (dagster.yaml).
 
 What belongs to one step lives with it: dbt's row counts and target pruning in
 pipelines/transform/dbt_build.py, the dbt docs in pipelines/docs/assets.py.

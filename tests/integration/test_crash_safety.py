@@ -140,6 +140,7 @@ def test_a_killed_refresh_never_touches_what_bi_reads(published_copy, monkeypatc
     from pipelines.ops.lock import reap_if_abandoned
 
     monkeypatch.delenv("FINSAM_ALERT_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(data / "dagster_home"))  # dagster.yaml's event log reads it
     with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         assert "was marked failed" in reap_if_abandoned(instance, data)
         unfinished = instance.get_runs(
