@@ -53,10 +53,6 @@ def _every_row(frame, kind, name, export_date, validation_dir):
     )
 
 
-def _facts(outcome):
-    return [(e.label, e.severity, e.success, e.unexpected_count, repr(e.sample), e.error) for e in outcome.expectations]
-
-
 def _set(frame: pl.DataFrame, row: int, **values) -> pl.DataFrame:
     at = pl.int_range(pl.len()) == row
     return frame.with_columns(
@@ -132,12 +128,18 @@ def test_every_broken_expectation_is_caught_and_reported_as_gx_on_every_row(kind
         expectations = expectations_of(kind)
         cover = checked[value_cover(checked, expectations)]
         assert not passes_on_every_row(checked, cover, expectations, {"export_date": export_date}), label
+        # The every-row check said no, so validate_file_frame hands GX every row, which is the
+        # reference itself: what is left to show is that GX finds the broken row there.
         ours = validate_file_frame(
             broken, SPECS[kind], file_name=name, export_date=export_date, validation_dir=validation_dir
         )
-        reference = _every_row(broken, kind, name, export_date, validation_dir)
-        assert not all(e.success for e in reference.expectations), f"{label}: the breaker broke nothing"
-        assert _facts(ours) == _facts(reference), label
+        failed = [e for e in ours.expectations if not e.success]
+        assert failed, f"{label}: the breaker broke nothing"
+        last_row = broken["_row_number"][-1]
+        assert all(any(row.get("_row_number") == last_row for row in e.sample) for e in failed if e.unexpected_count), (
+            label,
+            [(e.label, e.sample) for e in failed],
+        )
 
 
 def _attendance(rows: int) -> pl.DataFrame:
