@@ -46,7 +46,6 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, dagster_home: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_lock = threading.Lock()
-        self._dagster_home = dagster_home
         super().__init__(base_dir=os.path.join(dagster_home, "history", "runs"), inst_data=inst_data)
 
     @classmethod
