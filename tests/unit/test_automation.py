@@ -56,6 +56,16 @@ def test_schedule_on_dst_days_uses_local_time(automation):
     assert autumn.astimezone(dt.UTC).hour == 3  # CET = UTC+1
 
 
+@pytest.fixture()
+def landing(tmp_path, monkeypatch):
+    """An empty landing folder the sensor watches, in a data dir of its own (tmp_path)."""
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    monkeypatch.setenv("FINSAM_LANDING_DIR", str(folder))
+    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
+    return folder
+
+
 def _evaluate(sensor, cursor):
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(cursor=cursor, instance=instance)
@@ -63,12 +73,8 @@ def _evaluate(sensor, cursor):
         return result, context.cursor
 
 
-def test_sensor_requests_runs_for_new_and_changed_files_only(automation, tmp_path, monkeypatch):
+def test_sensor_requests_runs_for_new_and_changed_files_only(automation, landing, tmp_path, monkeypatch):
     _, sensor = automation
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
-    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
 
     result, cursor = _evaluate(sensor, None)
     assert isinstance(result, dg.SkipReason)
@@ -103,17 +109,15 @@ def test_sensor_requests_runs_for_new_and_changed_files_only(automation, tmp_pat
     assert len({first.run_key, changed.run_key, new.run_key}) == 3
 
 
-def test_sensor_sees_a_file_rewritten_with_the_same_size_and_its_mtime_set_back(automation, tmp_path, monkeypatch):
+def test_sensor_sees_a_file_rewritten_with_the_same_size_and_its_mtime_set_back(
+    automation, landing, tmp_path, monkeypatch
+):
     """The sensor hashes a file again when its file status moved, as ingest does: a rewrite of the
     same size whose mtime was set back still moves its ctime (pipelines/ingest/discovery.py)."""
     import pipelines.ingest.discovery as discovery
 
     monkeypatch.setattr(discovery, "SETTLED_AFTER_NS", 0)  # every file old enough to be remembered
     _, sensor = automation
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
-    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
     path = landing / "budget_2026-01-10.csv"
     path.write_text("År;Förbund\n2026;A\n", encoding="utf-8")
     first, cursor = _evaluate(sensor, None)
@@ -128,7 +132,7 @@ def test_sensor_sees_a_file_rewritten_with_the_same_size_and_its_mtime_set_back(
     assert rewritten.run_key != first.run_key
 
 
-def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, tmp_path, monkeypatch):
+def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, landing, tmp_path, monkeypatch):
     """A data dir refreshed by `finsam refresh`: the sensor's first tick (no cursor) starts no run
     for files the ledger lists as loaded, and ignores files no source kind would read."""
     import duckdb
@@ -137,10 +141,6 @@ def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, tmp_path, m
     from pipelines.ingest.load import LEDGER_TABLE, ensure_ledger
 
     _, sensor = automation
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
-    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
     loaded = landing / "budget_2026-01-10.csv"
     loaded.write_text("År;Förbund\n", encoding="utf-8")
     quarantined = landing / "ledger_2026-01-10.csv"  # put back by hand after a quarantine: run it again
@@ -165,16 +165,12 @@ def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, tmp_path, m
     assert quiet.skip_message == "no new or changed files in the landing folder (files loaded or seen before: 1)"
 
 
-def test_sensor_leaves_the_warehouse_alone_while_a_refresh_holds_the_lock(automation, tmp_path, monkeypatch):
+def test_sensor_leaves_the_warehouse_alone_while_a_refresh_holds_the_lock(automation, landing, tmp_path, monkeypatch):
     import pipelines.automation as automation_module
     from pipelines.ops.lock import lock_path
 
     _, sensor = automation
-    landing = tmp_path / "landing"
-    landing.mkdir()
     (landing / "budget_2026-01-10.csv").write_text("År;Förbund\n", encoding="utf-8")
-    monkeypatch.setenv("FINSAM_LANDING_DIR", str(landing))
-    monkeypatch.setenv("FINSAM_DATA_DIR", str(tmp_path))
     lock_path(tmp_path).write_text(
         json.dumps({"pid": 1, "host": "h", "since": "2026-12-07T04:30:00+01:00"}), encoding="utf-8"
     )
