@@ -73,7 +73,7 @@ def _evaluate(sensor, cursor):
         return result, context.cursor
 
 
-def test_sensor_requests_runs_for_new_and_changed_files_only(automation, landing, tmp_path, monkeypatch):
+def test_sensor_requests_runs_for_new_and_changed_files_only(automation, landing):
     _, sensor = automation
 
     result, cursor = _evaluate(sensor, None)
@@ -109,9 +109,7 @@ def test_sensor_requests_runs_for_new_and_changed_files_only(automation, landing
     assert len({first.run_key, changed.run_key, new.run_key}) == 3
 
 
-def test_sensor_sees_a_file_rewritten_with_the_same_size_and_its_mtime_set_back(
-    automation, landing, tmp_path, monkeypatch
-):
+def test_sensor_sees_a_file_rewritten_with_the_same_size_and_its_mtime_set_back(automation, landing, monkeypatch):
     """The sensor hashes a file again when its file status moved, as ingest does: a rewrite of the
     same size whose mtime was set back still moves its ctime (pipelines/ingest/discovery.py)."""
     import pipelines.ingest.discovery as discovery
@@ -132,7 +130,7 @@ def test_sensor_sees_a_file_rewritten_with_the_same_size_and_its_mtime_set_back(
     assert rewritten.run_key != first.run_key
 
 
-def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, landing, tmp_path, monkeypatch):
+def test_sensor_counts_what_the_warehouse_loaded_as_seen(automation, landing, tmp_path):
     """A data dir refreshed by `finsam refresh`: the sensor's first tick (no cursor) starts no run
     for files the ledger lists as loaded, and ignores files no source kind would read."""
     import duckdb
