@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipelines.atomic_file import write_text_atomic
 from pipelines.settings import Settings
 
 PUBLISHED_INPUTS_FILE = "published_inputs.json"
@@ -30,20 +31,15 @@ def record_published(
     and, after a night, what differs from the publish of build `since_build_id`: `rows` of
     (mart, forbund, period_start, period_slut), null meaning any (the reports redo only those)."""
     path = published_inputs_path(settings)
-    tmp = path.with_name(path.name + ".tmp")
     record = {"fingerprint": fingerprint, "published_at": published_at, "build_id": build_id, "changed": changed}
-    tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(record, default=str))
 
 
 def record_postgres_published(settings: Settings, target: str, fingerprint: str) -> None:
     """After the PostgreSQL publish: which database has the marts of which inputs."""
     record = last_published(settings) or {}
     record["postgres"] = {"target": target, "fingerprint": fingerprint}
-    path = published_inputs_path(settings)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(published_inputs_path(settings), json.dumps(record))
 
 
 def last_published(settings: Settings) -> dict | None:

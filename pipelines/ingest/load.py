@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import shutil
 import time
 import traceback
@@ -37,6 +36,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from pipelines.atomic_file import write_text_atomic
 from pipelines.ingest.discovery import FileStat, LandingFile, discover
 from pipelines.ingest.file_suite import check_parsed_file
 from pipelines.ingest.parse import MAX_ERRORS, ParseContext, ParseResult, RowError, parse_frame
@@ -328,9 +328,7 @@ def _quarantine(f: LandingFile, quarantine_dir: Path, reason_text: str) -> tuple
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     target = quarantine_dir / f.name
     reason_file = quarantine_dir / f"{f.name}.reason.txt"
-    tmp = reason_file.with_name(reason_file.name + ".tmp")
-    tmp.write_text(reason_text, encoding="utf-8")
-    os.replace(tmp, reason_file)
+    write_text_atomic(reason_file, reason_text)
     if target.exists():
         target.unlink()
     shutil.move(str(f.path), str(target))  # a rename on the same file system: bytes untouched

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.atomic_file import write_text_atomic
 from pipelines.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,7 @@ def make_offline(docs_dir: Path) -> int:
         new = rewrite_page(html, Path(os.path.relpath(docs_dir, page.parent)).as_posix())
         remaining.update(remote_loads(new))
         if new != html:
-            tmp = page.with_name(f".{page.name}.tmp")
-            tmp.write_text(new, encoding="utf-8")
-            os.replace(tmp, page)  # a reader never sees half a page
+            write_text_atomic(page, new)  # a reader never sees half a page
             changed += 1
     if remaining:  # a newer GX asks for something assets.yml does not have yet
         log.warning(

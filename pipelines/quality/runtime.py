@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.atomic_file import write_text_atomic
 from pipelines.quality.offline_docs import make_offline
 from pipelines.settings import EXPECTATIONS_DIR
 
@@ -407,9 +408,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _write_json(path: Path, value: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(value, indent=1, sort_keys=True))
 
 
 def prune_results(validation_dir: Path, keep: int = KEEP_RESULTS) -> int:
@@ -438,9 +437,7 @@ def _trim_index(validation_dir: Path, keep: int = KEEP_INDEX_LINES) -> None:
     if path.exists():
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         if len(lines) > keep:
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text("".join(lines[-keep:]), encoding="utf-8")
-            os.replace(tmp, path)
+            write_text_atomic(path, "".join(lines[-keep:]))
 
 
 _RUNTIMES: dict[Path, Runtime] = {}

@@ -11,7 +11,6 @@ data" tells from which data date they are. Anything else renders every report.
 import datetime as dt
 import json
 import math
-import os
 import statistics
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.asset_keys import PUBLISH_KEY, REPORT_KEY
+from pipelines.atomic_file import write_text_atomic
 from pipelines.publish_record import last_published
 from pipelines.report.data import MartReader, comparison_period_id
 from pipelines.report.render import Job, plan_latest, render_jobs, report_path, touched_by
@@ -35,10 +35,7 @@ def _rendered_build(reports_dir: Path) -> int | None:
 
 
 def _record_rendered(reports_dir: Path, build_id: int | None) -> None:
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    tmp = reports_dir / f".{RENDERED_STATE}.tmp"
-    tmp.write_text(json.dumps({"build_id": build_id}), encoding="utf-8")
-    os.replace(tmp, reports_dir / RENDERED_STATE)
+    write_text_atomic(reports_dir / RENDERED_STATE, json.dumps({"build_id": build_id}))
 
 
 def jobs_to_render(reader: MartReader, jobs: list[Job], reports_dir: Path, record: dict) -> list[Job]:

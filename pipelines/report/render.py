@@ -21,6 +21,7 @@ from pathlib import Path
 
 import jinja2
 
+from pipelines.atomic_file import write_text_atomic
 from pipelines.report.data import BatchReader, MartReader, NotInMarts, Period, comparison_period_id
 from pipelines.report.format import HIDDEN, NOTHING, Suppressor
 from pipelines.report.sections import PERIOD_TYP, ReportData, build_sections, datakvalitet
@@ -56,13 +57,6 @@ def report_path(out_dir: Path, forbund: str, insats_id: str | None, period_id: s
     # safe_name never returns a name starting with "_" but "_" itself: no insats gets "_forbund"
     insats_folder = FORBUND_FOLDER if insats_id is None else safe_name(insats_id)
     return Path(out_dir) / safe_name(forbund) / insats_folder / f"{safe_name(period_id)}.html"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _resolve_period(reader: MartReader, period_id: str) -> Period:
@@ -136,7 +130,7 @@ def _render(
         as_of=period.as_of,
     )
     path = report_path(out_dir, forbund, insats_id, period.period_id)
-    _write_atomic(path, html)
+    write_text_atomic(path, html)
     return path
 
 
