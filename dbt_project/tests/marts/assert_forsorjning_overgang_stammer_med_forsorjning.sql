@@ -19,61 +19,39 @@ overgang as (
     {{ rows_in_nightly_scope(ref('forsorjning_overgang')) }}
 ),
 
--- per side: the source, Σ of its cells and its largest cell over the other side
-fore_celler as (
+-- Σ over utfall: one cell per (före, efter) pair
+celler as (
     select
         forbund,
         insats_id,
         period_typ,
         period_id,
         kon,
-        forsorjning_fore as kalla,
-        forsorjning_efter as annan,
+        forsorjning_fore,
+        forsorjning_efter,
         sum(antal) as antal
     from overgang
     group by all
 ),
 
-efter_celler as (
-    select
-        forbund,
-        insats_id,
-        period_typ,
-        period_id,
-        kon,
-        forsorjning_efter as kalla,
-        forsorjning_fore as annan,
-        sum(antal) as antal
-    from overgang
-    group by all
-),
-
+-- per side: the source, Σ of its cells and its largest cell over the other side (both sides
+-- from the one aggregate above, in one pass over it)
 sidor as (
     select
-        'fore' as sida,
+        case when grouping(forsorjning_fore) = 0 then 'fore' else 'efter' end as sida,
         forbund,
         insats_id,
         period_typ,
         period_id,
         kon,
-        kalla,
+        case when grouping(forsorjning_fore) = 0 then forsorjning_fore else forsorjning_efter end as kalla,
         sum(antal) as summa,
         max(antal) as storsta
-    from fore_celler
-    group by all
-    union all
-    select
-        'efter' as sida,
-        forbund,
-        insats_id,
-        period_typ,
-        period_id,
-        kon,
-        kalla,
-        sum(antal) as summa,
-        max(antal) as storsta
-    from efter_celler
-    group by all
+    from celler
+    group by grouping sets (
+        (forbund, insats_id, period_typ, period_id, kon, forsorjning_fore),
+        (forbund, insats_id, period_typ, period_id, kon, forsorjning_efter)
+    )
 ),
 
 forsorjning_sidor as (
