@@ -16,6 +16,16 @@
 
 
 {% macro run_as_of() -%}
+    {#- read once per dbt invocation, as nightly_scope() (macros/nightly_scope.sql) -#}
+    {%- set cache = graph.setdefault('finsam_run_as_of', {}) -%}
+    {%- if 'as_of' not in cache -%}
+        {%- do cache.update({'as_of': read_run_as_of()}) -%}
+    {%- endif -%}
+    {{ return(cache['as_of']) }}
+{%- endmacro %}
+
+
+{% macro read_run_as_of() -%}
     {%- set found = run_query(
         "select count(*) from information_schema.tables "
         ~ "where table_schema = 'pipeline_state' and table_name = 'run_as_of'"

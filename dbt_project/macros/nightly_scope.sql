@@ -37,13 +37,24 @@
 
 {% macro nightly_scope() -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {#- read once per dbt invocation: the pipeline writes the scope before dbt starts and nothing
+        changes it while dbt runs, and hundreds of tests ask. `graph` is the one object every
+        node's context shares within an invocation. -#}
+    {%- set cache = graph.setdefault('finsam_nightly_scope', {}) -%}
+    {%- if 'scope' not in cache -%}
+        {%- do cache.update({'scope': read_nightly_scope()}) -%}
+    {%- endif -%}
+    {{ return(cache['scope']) }}
+{%- endmacro %}
+
+
+{#- The scope tables as nightly_scope() returns them (none: no scope, a full build). -#}
+{% macro read_nightly_scope() -%}
     {%- set found = run_query(
         "select count(*) from duckdb_tables() "
         ~ "where schema_name = 'pipeline_state' and table_name = 'nightly_scope'"
     ) -%}
     {%- if found.columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
-    {#- one query for both tables: a model or test reads the scope once per call, and a build
-        compiles hundreds of them -#}
     {%- set row = run_query(
         "select cast(since_as_of as varchar), "
         ~ "(select to_json(coalesce(list(forbund order by forbund), []::varchar[])) "
