@@ -22,6 +22,7 @@ final as (
         period_nr,
         period_typ,
         period_id,
+        period_slut,
         cast(unnest(generate_series(
             period_start,
             cast(date_trunc('month', period_slut_as_of) as date),

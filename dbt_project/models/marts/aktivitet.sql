@@ -56,6 +56,8 @@ aktivitet_perioder as (
     from narvaro_manad
     inner join period_manader
         on narvaro_manad.manad = period_manader.manad
+    -- in a night, only the sums of rows in scope: the final select keeps no other
+    where {{ in_nightly_scope('narvaro_manad.forbund', 'period_manader.period_slut') }}
 ),
 
 rader as (
@@ -96,6 +98,8 @@ avslut as (
     from avslut_manad
     inner join period_manader
         on avslut_manad.manad = period_manader.manad
+    -- in a night, only the sums of rows in scope: the final select keeps no other
+    where {{ in_nightly_scope('avslut_manad.forbund', 'period_manader.period_slut') }}
     group by all
 ),
 
@@ -108,6 +112,8 @@ timmar as (
     from narvaro_manad
     inner join period_manader
         on narvaro_manad.manad = period_manader.manad
+    -- in a night, only the sums of rows in scope: the final select keeps no other
+    where {{ in_nightly_scope('narvaro_manad.forbund', 'period_manader.period_slut') }}
     group by all
 ),
 

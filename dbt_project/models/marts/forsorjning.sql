@@ -98,6 +98,10 @@ summor as (
     from per_manad
     inner join period_manader
         on per_manad.manad = period_manader.manad
+    inner join insats_kon
+        on per_manad.insats_kon_nr = insats_kon.insats_kon_nr
+    -- in a night, only the sums of rows in scope: the final select keeps no other
+    where {{ in_nightly_scope('insats_kon.forbund', 'period_manader.period_slut') }}
     group by all
 ),
 

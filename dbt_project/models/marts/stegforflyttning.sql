@@ -59,6 +59,8 @@ summor as (
     from per_manad
     inner join period_manader
         on per_manad.manad = period_manader.manad
+    -- in a night, only the sums of rows in scope: the final select keeps no other
+    where {{ in_nightly_scope('per_manad.forbund', 'period_manader.period_slut') }}
     group by all
 ),
 
