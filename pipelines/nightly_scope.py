@@ -150,9 +150,18 @@ def loaded_files(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def drop_scope(con: duckdb.DuckDBPyConnection) -> None:
-    """No scope left behind: a later dbt run by hand rebuilds everything it runs."""
+    """No scope left behind: a later dbt run by hand rebuilds everything it runs. The keys a
+    night's models recomputed (`nightly_keys__<model>`, for their tests) go with it, so that a
+    build never reads another build's."""
     con.execute("drop table if exists pipeline_state.nightly_scope")
     con.execute("drop table if exists pipeline_state.nightly_scope_forbund")
+    keys = con.execute(
+        "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? "
+        "and starts_with(table_name, 'nightly_keys__')",
+        [STATE_SCHEMA],
+    ).fetchall()
+    for (table,) in keys:
+        con.execute(f'drop table {STATE_SCHEMA}."{table}"')
 
 
 def upgrade_state(con: duckdb.DuckDBPyConnection) -> None:

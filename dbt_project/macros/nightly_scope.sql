@@ -217,7 +217,40 @@
         or {{ key }} in (select {{ key }} from {{ arg_dict['temp_relation'] }})
     {%- endif %};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    select {{ columns }} from {{ arg_dict['temp_relation'] }};
+    {%- if key %}
+        {#- the keys recomputed, for the model's tests (nightly_recomputed_keys) -#}
+        create or replace table {{ nightly_keys_table(arg_dict['target_relation']) }} as
+        select distinct {{ key }} from {{ arg_dict['temp_relation'] }};
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Where a model scoped by key records the keys its night recomputed. The pipeline drops these
+    tables with the scope (pipelines/nightly_scope.py drop_scope), before every build. -#}
+{% macro nightly_keys_table(relation) -%}
+    pipeline_state.nightly_keys__{{ relation.identifier }}
+{%- endmacro %}
+
+
+{#- The rows of a model scoped by key that this night recomputed: of a changed förbund, or with a
+    key the night recomputed (what the strategy above deleted and inserted). Every row of a key
+    is either recomputed or from an earlier build, so a test of a row or of rows of one key (a
+    uniqueness test over a grain that includes the key) needs no others. None when the model
+    recorded no keys in this build (not built incrementally): then its tests see every row. -#}
+{% macro nightly_recomputed_keys(scope, relation, forbund, key) -%}
+    {%- set found = run_query(
+        "select count(*) from duckdb_tables() where schema_name = 'pipeline_state' "
+        ~ "and table_name = 'nightly_keys__" ~ relation.identifier ~ "'"
+    ) -%}
+    {%- if found.columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- set changed = nightly_scope_forbund_list(scope) -%}
+    {%- set rows -%}
+        select * from {{ relation }}
+        where {{ key }} in (select {{ key }} from {{ nightly_keys_table(relation) }})
+        {%- if changed and forbund %} or {{ forbund }} in ({{ changed }}){% endif %}
+    {%- endset -%}
+    {{ return(rows) }}
 {%- endmacro %}
 
 
@@ -245,9 +278,14 @@
     {%- set where = config.get('where', '') -%}
     {%- if where -%}{%- do parts.append('(' ~ where ~ ')') -%}{%- endif -%}
     {%- set scope_config = nightly_scope_config_of(relation) if execute else none -%}
-    {#- a model scoped by key (below) recomputes rows no predicate names: its tests see all rows -#}
-    {%- set scope = nightly_scope() if scope_config is not none and not scope_config.get('unique_key') else none -%}
-    {%- if scope is not none -%}
+    {%- set scope = nightly_scope() if scope_config is not none else none -%}
+    {%- set key = scope_config.get('unique_key') if scope_config is not none else none -%}
+    {%- set by_key = nightly_recomputed_keys(scope, relation, scope_config.get('forbund'), key)
+        if scope is not none and key else none -%}
+    {%- if key and by_key is none -%}{%- set scope = none -%}{%- endif -%}
+    {%- if by_key is not none -%}
+        {%- set rows = '(' ~ by_key ~ ')' -%}
+    {%- elif scope is not none -%}
         {#- the rows in scope as the models read them, so that the filters reach the tables
             behind a view -#}
         {%- set rows -%}
