@@ -1,5 +1,9 @@
 -- The decided yearly budget per förbund, insats and kostnadsslag: the newest file's rows per
 -- (ar, forbund). An empty Insats-ID is the förbund's own administration, '(förbund)'.
+--
+-- At night only the rows of förbund with new files can change (a new file of this kind replaces
+-- rows of the förbund in it): its tests check those (macros/nightly_scope.sql).
+{{ config(nightly_scope={'forbund': 'forbund'}) }}
 
 with
 

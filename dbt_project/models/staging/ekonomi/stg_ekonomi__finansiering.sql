@@ -1,4 +1,8 @@
 -- Who finances the förbund each year: the newest file's rows per (ar, forbund).
+--
+-- At night only the rows of förbund with new files can change (a new file of this kind replaces
+-- rows of the förbund in it): its tests check those (macros/nightly_scope.sql).
+{{ config(nightly_scope={'forbund': 'forbund'}) }}
 
 with
 

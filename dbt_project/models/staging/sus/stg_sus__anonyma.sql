@@ -1,5 +1,9 @@
 -- Yearly counts of anonymous participants per insats and sex: the newest file's rows per
 -- (ar, forbund).
+--
+-- At night only the rows of förbund with new files can change (a new file of this kind replaces
+-- rows of the förbund in it): its tests check those (macros/nightly_scope.sql).
+{{ config(nightly_scope={'forbund': 'forbund'}) }}
 
 with
 

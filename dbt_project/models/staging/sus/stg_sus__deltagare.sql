@@ -1,5 +1,9 @@
 -- One row per deltagande (participant episode): the newest SUS file's rows per
 -- (forbund, insats_id), codes in kodlistor's spelling, Felregistrering episodes removed.
+--
+-- At night only the rows of förbund with new files can change (a new file of this kind replaces
+-- rows of the förbund in it): its tests check those (macros/nightly_scope.sql).
+{{ config(nightly_scope={'forbund': 'forbund'}) }}
 
 with
 
