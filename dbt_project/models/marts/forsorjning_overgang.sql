@@ -63,45 +63,89 @@ per_manad as (
     group by all
 ),
 
+-- numbers for the sums, as in fordelning: grouping ~15 M (month, period) rows at national scale on
+-- three small integers instead of eight texts
+insats_kon as (
+    select
+        row_number() over (order by forbund, insats_id, kon)::integer as insats_kon_nr,
+        forbund,
+        insats_id,
+        kon
+    from (select distinct forbund, insats_id, kon from per_manad) as insats_kon_rader
+),
+
+kombinationer as (
+    select
+        row_number() over (order by utfall, forsorjning_fore, forsorjning_efter)::integer as kombination_nr,
+        utfall,
+        forsorjning_fore,
+        forsorjning_efter
+    from (select distinct utfall, forsorjning_fore, forsorjning_efter from per_manad) as kombination_rader
+),
+
+per_manad_nr as (
+    select
+        insats_kon.insats_kon_nr,
+        kombinationer.kombination_nr,
+        insats_kon.forbund,
+        per_manad.manad,
+        per_manad.antal
+    from per_manad
+    inner join insats_kon
+        on per_manad.forbund is not distinct from insats_kon.forbund
+        and per_manad.insats_id is not distinct from insats_kon.insats_id
+        and per_manad.kon is not distinct from insats_kon.kon
+    inner join kombinationer
+        on per_manad.utfall is not distinct from kombinationer.utfall
+        and per_manad.forsorjning_fore is not distinct from kombinationer.forsorjning_fore
+        and per_manad.forsorjning_efter is not distinct from kombinationer.forsorjning_efter
+),
+
 summor as (
     select
-        per_manad.forbund,
-        per_manad.insats_id,
-        period_manader.period_typ,
-        period_manader.period_id,
-        per_manad.utfall,
-        per_manad.forsorjning_fore,
-        per_manad.forsorjning_efter,
-        per_manad.kon,
-        sum(per_manad.antal) as antal
-    from per_manad
+        per_manad_nr.insats_kon_nr,
+        per_manad_nr.kombination_nr,
+        period_manader.period_nr,
+        sum(per_manad_nr.antal) as antal
+    from per_manad_nr
     inner join period_manader
-        on per_manad.manad = period_manader.manad
+        on per_manad_nr.manad = period_manader.manad
     -- in a night, only the sums of rows in scope: the final select keeps no other
-    where {{ in_nightly_scope('per_manad.forbund', 'period_manader.period_slut') }}
+    where {{ in_nightly_scope('per_manad_nr.forbund', 'period_manader.period_slut') }}
     group by all
+),
+
+period_nr as (
+    select distinct period_nr, period_typ, period_id
+    from period_manader
 ),
 
 final as (
     select
         -- key
-        summor.forbund::varchar as forbund,
-        summor.insats_id::varchar as insats_id,
-        summor.period_typ::varchar as period_typ,
-        summor.period_id::varchar as period_id,
-        summor.utfall::varchar as utfall,
-        summor.forsorjning_fore::varchar as forsorjning_fore,
-        summor.forsorjning_efter::varchar as forsorjning_efter,
-        summor.kon::varchar as kon,
+        insats_kon.forbund::varchar as forbund,
+        insats_kon.insats_id::varchar as insats_id,
+        perioder.period_typ::varchar as period_typ,
+        perioder.period_id::varchar as period_id,
+        kombinationer.utfall::varchar as utfall,
+        kombinationer.forsorjning_fore::varchar as forsorjning_fore,
+        kombinationer.forsorjning_efter::varchar as forsorjning_efter,
+        insats_kon.kon::varchar as kon,
         perioder.period_start::date as period_start,
         perioder.period_slut::date as period_slut,
 
         -- episodes
         summor.antal::bigint as antal
     from summor
+    inner join insats_kon
+        on summor.insats_kon_nr = insats_kon.insats_kon_nr
+    inner join kombinationer
+        on summor.kombination_nr = kombinationer.kombination_nr
+    inner join period_nr
+        on summor.period_nr = period_nr.period_nr
     inner join perioder
-        on summor.period_typ = perioder.period_typ
-        and summor.period_id = perioder.period_id
+        on period_nr.period_typ = perioder.period_typ
+        and period_nr.period_id = perioder.period_id
 )
 
 select * from final
