@@ -16,12 +16,7 @@
 
 
 {% macro run_as_of() -%}
-    {#- read once per dbt invocation, as nightly_scope() (macros/nightly_scope.sql) -#}
-    {%- set cache = graph.setdefault('finsam_run_as_of', {}) -%}
-    {%- if 'as_of' not in cache -%}
-        {%- do cache.update({'as_of': read_run_as_of()}) -%}
-    {%- endif -%}
-    {{ return(cache['as_of']) }}
+    {{ return(read_once('run_as_of', read_run_as_of)) }}
 {%- endmacro %}
 
 

@@ -37,14 +37,7 @@
 
 {% macro nightly_scope() -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {#- read once per dbt invocation: the pipeline writes the scope before dbt starts and nothing
-        changes it while dbt runs, and hundreds of tests ask. `graph` is the one object every
-        node's context shares within an invocation. -#}
-    {%- set cache = graph.setdefault('finsam_nightly_scope', {}) -%}
-    {%- if 'scope' not in cache -%}
-        {%- do cache.update({'scope': read_nightly_scope()}) -%}
-    {%- endif -%}
-    {{ return(cache['scope']) }}
+    {{ return(read_once('nightly_scope', read_nightly_scope)) }}
 {%- endmacro %}
 
 

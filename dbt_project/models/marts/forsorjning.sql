@@ -52,12 +52,7 @@ kallor as (
 
 -- numbers for the sums: (förbund, insats, kon) and period
 insats_kon as (
-    select
-        row_number() over (order by forbund, insats_id, kon)::integer as insats_kon_nr,
-        forbund,
-        insats_id,
-        kon
-    from (select distinct forbund, insats_id, kon from rader) as insats_kon_rader
+    {{ numbered_combinations('rader', ['forbund', 'insats_id', 'kon'], 'insats_kon_nr') }}
 ),
 
 perioder as (

@@ -66,21 +66,11 @@ per_manad as (
 -- numbers for the sums, as in fordelning: grouping ~15 M (month, period) rows at national scale on
 -- three small integers instead of eight texts
 insats_kon as (
-    select
-        row_number() over (order by forbund, insats_id, kon)::integer as insats_kon_nr,
-        forbund,
-        insats_id,
-        kon
-    from (select distinct forbund, insats_id, kon from per_manad) as insats_kon_rader
+    {{ numbered_combinations('per_manad', ['forbund', 'insats_id', 'kon'], 'insats_kon_nr') }}
 ),
 
 kombinationer as (
-    select
-        row_number() over (order by utfall, forsorjning_fore, forsorjning_efter)::integer as kombination_nr,
-        utfall,
-        forsorjning_fore,
-        forsorjning_efter
-    from (select distinct utfall, forsorjning_fore, forsorjning_efter from per_manad) as kombination_rader
+    {{ numbered_combinations('per_manad', ['utfall', 'forsorjning_fore', 'forsorjning_efter'], 'kombination_nr') }}
 ),
 
 per_manad_nr as (
