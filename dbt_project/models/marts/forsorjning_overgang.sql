@@ -105,7 +105,8 @@ summor as (
     group by all
 ),
 
-period_nr as (
+-- the period of each period number
+numrerade_perioder as (
     select distinct period_nr, period_typ, period_id
     from period_manader
 ),
@@ -131,11 +132,11 @@ final as (
         on summor.insats_kon_nr = insats_kon.insats_kon_nr
     inner join kombinationer
         on summor.kombination_nr = kombinationer.kombination_nr
-    inner join period_nr
-        on summor.period_nr = period_nr.period_nr
+    inner join numrerade_perioder
+        on summor.period_nr = numrerade_perioder.period_nr
     inner join perioder
-        on period_nr.period_typ = perioder.period_typ
-        and period_nr.period_id = perioder.period_id
+        on numrerade_perioder.period_typ = perioder.period_typ
+        and numrerade_perioder.period_id = perioder.period_id
 )
 
 select * from final
