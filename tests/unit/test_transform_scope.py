@@ -4,6 +4,7 @@ can have changed, and which förbund that is."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
@@ -193,3 +194,41 @@ def test_the_published_build_is_the_last_one_also_of_some_models_and_read_from_a
     con.execute("create table wh.pipeline_state.builds as select 7 as build_id")
     assert latest_build_id(con, "wh") == 7
     assert latest_build_id(con) == some
+
+
+def _upstream_sources(manifest: dict, unique_id: str) -> set[str]:
+    """The raw kinds (source table names) a node reads, through any models between."""
+    node = manifest["nodes"][unique_id]
+    kinds: set[str] = set()
+    for parent in node["depends_on"]["nodes"]:
+        if parent.startswith("source."):
+            kinds.add(manifest["sources"][parent]["name"])
+        elif parent.startswith("model."):
+            kinds |= _upstream_sources(manifest, parent)
+    return kinds
+
+
+def test_staging_views_state_the_night_scope_their_sources_have() -> None:
+    """A staging view that says which of its rows a night can change (so its tests check only
+    those) must say what pipelines/sources/<kind>.yml implies: {'forbund': 'forbund'} only over
+    kinds whose new file replaces its own förbund's rows, {'forbund': None} only over kinds whose
+    new file makes the build full. A kind changing its replace_by fails here, not silently."""
+    from pipelines.dbt_project import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text(encoding="utf-8"))
+    per_forbund = per_forbund_kinds()
+    declared = {
+        n["name"]: (n["config"]["nightly_scope"], _upstream_sources(manifest, uid))
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "model"
+        and n["schema"] == "staging"
+        and n["config"].get("materialized") == "view"
+        and n["config"].get("nightly_scope") is not None
+    }
+    assert {"stg_sus__deltagare", "stg_forbund__insatser"} <= set(declared)
+    for name, (scope, kinds) in declared.items():
+        assert kinds, name
+        if scope.get("forbund"):
+            assert kinds <= per_forbund, (name, kinds - per_forbund)
+        else:
+            assert not kinds & per_forbund, (name, kinds & per_forbund)
