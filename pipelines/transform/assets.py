@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from packaging import version
 
 from pipelines.dbt_project import FinsamTranslator, dbt_env, dbt_project, ensure_manifest
+from pipelines.docs.assets import keep_build_for_docs
 from pipelines.fingerprint import dbt_project_fingerprint, inputs_fingerprint
 from pipelines.nightly_scope import (
     decide_scope,
@@ -94,6 +95,8 @@ def finsam_dbt_assets(
     with duckdb.connect(str(settings.warehouse_path)) as con:
         record_build(con, settings.as_of, project_fingerprint, files, scope, whole=not context.is_subset)
     keep_partial_parse(invocation.target_path)
+    if scope.full and not context.is_subset:
+        keep_build_for_docs(invocation.target_path, settings, project_fingerprint)
 
 
 class _NoResultOfSkippedBuild(logging.Filter):

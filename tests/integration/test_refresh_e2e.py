@@ -12,6 +12,7 @@ Then personnummer must appear in no DuckDB table, log, Dagster event log or repo
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -167,3 +168,14 @@ def test_no_personnummer_in_logs_event_log_or_any_other_file(run):
     assert scanned > 20, scanned
     found = set().union(*(_digit_windows(t) for t in texts)) & needles
     assert found == set(), f"personnummer found in outputs: {len(found)}"
+
+
+def test_the_dbt_docs_are_those_of_the_full_build(run):
+    """The first refresh builds in full: the docs take that build's manifest, with its compiled
+    SQL, instead of compiling the project again (pipelines/docs/assets.py)."""
+    data = run["shared"]
+    docs = json.loads((data / "docs" / "dbt" / "manifest.json").read_text(encoding="utf-8"))
+    build = json.loads((data / "docs" / ".dbt_target" / "build" / "manifest.json").read_text(encoding="utf-8"))
+    assert docs["metadata"]["invocation_id"] == build["metadata"]["invocation_id"]
+    compiled = docs["nodes"]["model.finsam.genomflode"]["compiled_code"]
+    assert "{{" not in compiled and "from" in compiled

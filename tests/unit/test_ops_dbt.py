@@ -8,7 +8,15 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.docs.assets import DOCS_FILES, DOCS_FINGERPRINT, docs_are_current, docs_dir
+from pipelines.docs.assets import (
+    BUILD_FILES,
+    DOCS_FILES,
+    DOCS_FINGERPRINT,
+    docs_are_current,
+    docs_dir,
+    keep_build_for_docs,
+    kept_build,
+)
 from pipelines.settings import Settings
 from pipelines.transform.dbt_build import count_rows, prune_run_targets, with_row_counts
 
@@ -114,11 +122,15 @@ def test_old_run_target_dirs_are_pruned_young_and_newest_kept(tmp_path):
     )
 
 
-def test_dbt_docs_are_current_only_when_complete_and_of_the_same_project(tmp_path):
-    settings = Settings(
+def _settings(tmp_path):
+    return Settings(
         landing_dir=tmp_path / "landing", data_dir=tmp_path, as_of=dt.date(2026, 10, 31),
         pseudonym_key=b"k", using_demo_key=True, suppression_threshold=3,
     )  # fmt: skip
+
+
+def test_dbt_docs_are_current_only_when_complete_and_of_the_same_project(tmp_path):
+    settings = _settings(tmp_path)
     out = docs_dir(settings)
     out.mkdir(parents=True)
     assert not docs_are_current(settings, "abc")
@@ -128,3 +140,29 @@ def test_dbt_docs_are_current_only_when_complete_and_of_the_same_project(tmp_pat
         (out / name).write_text("x")
     assert docs_are_current(settings, "abc")
     assert not docs_are_current(settings, "def")
+
+
+def test_the_docs_use_a_kept_build_only_of_the_same_project_and_whole(tmp_path):
+    settings = _settings(tmp_path)
+    run_target = tmp_path / "target" / "finsam_dbt_assets-aaaaaaa-0000001"
+    run_target.mkdir(parents=True)
+    for name in BUILD_FILES:
+        (run_target / name).write_text(f"{name} of the build")
+    assert kept_build(settings, "abc") is None  # nothing kept yet
+    keep_build_for_docs(run_target, settings, "abc")
+    kept = kept_build(settings, "abc")
+    assert kept is not None and (kept / "manifest.json").read_text() == "manifest.json of the build"
+    assert kept_build(settings, "def") is None  # the project changed since that build
+    assert kept_build(settings, None) is None
+    # a newer build replaces it whole
+    (run_target / "manifest.json").write_text("the next build")
+    keep_build_for_docs(run_target, settings, "def")
+    assert kept_build(settings, "abc") is None
+    assert (kept_build(settings, "def") / "manifest.json").read_text() == "the next build"
+    (kept_build(settings, "def") / "partial_parse.msgpack").unlink()  # incomplete: not used
+    assert kept_build(settings, "def") is None
+    # a build without its parse state keeps nothing, not the older build's
+    keep_build_for_docs(run_target, settings, "def")
+    (run_target / "partial_parse.msgpack").unlink()
+    keep_build_for_docs(run_target, settings, "ghi")
+    assert kept_build(settings, "def") is None and kept_build(settings, "ghi") is None
