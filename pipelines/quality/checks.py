@@ -27,12 +27,13 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from pipelines.dbt_project import dbt_project
 from pipelines.nightly_scope import changes_since, rows_changed, scoped_marts
 from pipelines.privacy import redact, shown
 from pipelines.publish_record import last_published
-from pipelines.quality.files import ONE_VALUE_EXPECTATIONS
+from pipelines.quality.files import ONE_VALUE_EXPECTATIONS, validated_on_cover
 from pipelines.quality.runtime import (
     SAMPLE_ROWS as SUITE_SAMPLE_ROWS,
 )
@@ -295,10 +296,28 @@ def changed_rows_sql(frame_sql: str, mart: str) -> str:
 def validate_mart(
     con: duckdb.DuckDBPyConnection, ms: MartSuite, validation_dir: Path, run_name: str, frame_sql: str | None = None
 ) -> SuiteOutcome:
-    """Validate the mart's suite on `frame_sql` (default the suite's whole frame)."""
+    """Validate the mart's suite on `frame_sql` (default the suite's whole frame) as a file's suite
+    is validated (pipelines/quality/files.py): Polars checks every row, GX validates the value
+    cover; GX validates every row only when something failed or may have."""
     table = arrow_with_categories(con, frame_sql or ms.frame_sql)
     runtime = get_runtime(validation_dir)
     index = list(ms.index_columns)
+    frame, rows = pl.from_arrow(table), table.num_rows
+
+    def run(gx_frame: pl.DataFrame, *, samples: bool = True) -> SuiteOutcome:
+        return runtime.validate(
+            ms.suite,
+            pandas_for_gx(gx_frame.to_arrow()),
+            subject=run_name,
+            index_columns=index,
+            rows=rows,
+            samples=samples,
+        )
+
+    outcome = validated_on_cover(frame, load_suite_json(ms.suite)["expectations"], {}, run, subject=run_name)
+    del frame
+    if outcome is not None:
+        return outcome
     sliceable = "forbund" in table.column_names and table.column("forbund").null_count == 0 and _sliceable(ms.suite)
     if table.num_rows <= SLICE_ROWS or not sliceable:
         return runtime.validate(ms.suite, pandas_for_gx(table), subject=run_name, index_columns=index)

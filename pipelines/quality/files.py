@@ -31,6 +31,9 @@ The cover run stores GX's BASIC result (counts; there are no offending rows to l
 the cover's rows (`element_count`); `index.jsonl` and the refresh summary count the file's
 rows. A run on the whole frame stores the SUMMARY result, with its offending rows.
 
+The mart suites take the same two steps (`validated_on_cover`, called by
+`pipelines.quality.checks.validate_mart`), on frames whose text columns are categoricals.
+
 It is one module because the two steps must agree on every expectation: the Polars pass and
 the value cover are only safe while they are read next to each other.
 """
@@ -40,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -133,21 +137,37 @@ def validate_file_frame(
             samples=samples,
         )
 
-    if checked.height:
-        cover = checked[value_cover(checked, expectations)]
-        if passes_on_every_row(checked, cover, expectations, {"export_date": export_date}):
-            outcome = run(cover, samples=False)  # expected to pass: no offending rows to list
-            if outcome.ok and not outcome.warnings:
-                log.debug("%s: GX validated the value cover, %d of %d rows", file_name, cover.height, checked.height)
-                return outcome
-            log.error(
-                "%s: the every-row check of %s passed but GX failed %s on the value cover; validating every row",
-                file_name,
-                suite_name,
-                [e.label for e in outcome.expectations if not e.success],
-            )
-        del cover
-    return run(checked)
+    outcome = validated_on_cover(checked, expectations, {"export_date": export_date}, run, subject=file_name)
+    return outcome if outcome is not None else run(checked)
+
+
+def validated_on_cover(
+    frame: pl.DataFrame,
+    expectations: list[dict[str, Any]],
+    parameters: dict[str, Any],
+    run: Callable[..., SuiteOutcome],
+    *,
+    subject: str,
+) -> SuiteOutcome | None:
+    """Steps 1 and 2 of the module docstring: GX's outcome on the value cover of `frame` when
+    every row surely passes and GX agrees on the cover; None when GX must validate every row.
+    `run(gx_frame, samples=...)` validates a frame of the suite's columns."""
+    if not frame.height:
+        return None
+    cover = frame[value_cover(frame, expectations)]
+    if not passes_on_every_row(frame, cover, expectations, parameters):
+        return None
+    outcome = run(cover, samples=False)  # expected to pass: no offending rows to list
+    if outcome.ok and not outcome.warnings:
+        log.debug("%s: GX validated the value cover, %d of %d rows", subject, cover.height, frame.height)
+        return outcome
+    log.error(
+        "%s: the every-row check of %s passed but GX failed %s on the value cover; validating every row",
+        subject,
+        outcome.suite,
+        [e.label for e in outcome.expectations if not e.success],
+    )
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,8 +290,11 @@ def _broken(frame: pl.DataFrame, kind: str, kw: dict[str, Any], parameters: dict
         return broken
     if kind == "expect_column_values_to_be_in_set":
         c, values = kw["column"], list(kw["value_set"])
-        if schema[c] != pl.String or not all(isinstance(x, str) for x in values):
-            raise _CannotEvaluate("in_set on a non-text column")
+        # texts among texts (a mart's text columns come as categoricals), or flags among flags
+        texts = schema[c] in (pl.String, pl.Categorical) and all(isinstance(x, str) for x in values)
+        flags = schema[c] == pl.Boolean and all(isinstance(x, bool) for x in values)
+        if not (texts or flags):
+            raise _CannotEvaluate("in_set other than texts among texts or flags among flags")
         return (pl.col(c).is_not_null() & ~pl.col(c).is_in(values)).any()
     if kind == "expect_column_values_to_match_regex":
         c = kw["column"]

@@ -229,3 +229,24 @@ def test_nan_and_missing_parameters_are_doubts():
     assert not passes_on_every_row(checked, cover, future, {})
     assert passes_on_every_row(checked, cover, future, {"export_date": dt.date(2030, 1, 1)})
     assert not passes_on_every_row(checked, cover, future, {"export_date": dt.date(2024, 1, 2)})
+
+
+def test_in_set_on_categorical_texts_and_on_flags_is_evaluated_exactly():
+    """A mart's frame has its texts as categoricals and its coverage flag as a boolean."""
+    frame = pl.DataFrame(
+        {"dimension": ["kon", "alder", None, "kon"], "rad_saknas": [False, False, None, False]}
+    ).with_columns(pl.col("dimension").cast(pl.Categorical))
+
+    def in_set(column, values):
+        return [{"type": "expect_column_values_to_be_in_set", "kwargs": {"column": column, "value_set": values}}]
+
+    for expectations, expected in (
+        (in_set("dimension", ["kon", "alder"]), True),
+        (in_set("dimension", ["kon"]), False),
+        (in_set("rad_saknas", [False]), True),
+        (in_set("rad_saknas", [True]), False),
+        (in_set("rad_saknas", ["False"]), False),  # a text among flags: GX on every row decides
+        (in_set("dimension", [1, 2]), False),
+    ):
+        cover = frame[value_cover(frame, expectations)]
+        assert passes_on_every_row(frame, cover, expectations, {}) is expected, expectations
