@@ -380,6 +380,8 @@ def read_and_parse(
 # vector) rather than by Polars (a column of millions of equal strings to copy and compress).
 _FILE_COLUMNS: tuple[tuple[str, str], ...] = tuple(c for c in META_COLUMNS if c[0] != "_row_number")
 _BATCH_ROWS = 122_880  # DuckDB's row group
+# The WAL an ingest may collect before DuckDB checkpoints (`ingest_kind`).
+INGEST_CHECKPOINT_THRESHOLD = "128MB"
 
 
 def _append(
@@ -447,15 +449,27 @@ def ingest_kind(
     # (gigabytes at national scale) for little gain on two cores.
     files = discover(Path(landing_dir), kind, specs, known_hashes(con))
     remember_hashes(con, kind, files)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finsam-quality") as quality:
-        for f in files:
-            if _already_loaded(con, kind, f.sha256):
-                report.skipped.append(SkippedFile(f.name, f.sha256))
-                log.info("%s: unchanged, skipped", f.name)
-                continue
-            read = _read(f, spec, key, refresh_day, registered_insats_ids, memo)
-            _load_or_quarantine(con, f, read, spec, quarantine_dir, refresh_day, quality, report)
-            del read
+    # Every file commits on its own. At DuckDB's default threshold (16 MiB of WAL) a commit
+    # checkpoints every few small files, each time rewriting the table's partly filled last row
+    # group; with a higher threshold the ingest checkpoints a few times per kind instead. Big
+    # files hardly reach the WAL (DuckDB writes their row groups to the database file as they
+    # are appended), and what waits for a checkpoint in memory stays bounded by the threshold.
+    # The setting is the database's, not this connection's: it is put back afterwards.
+    threshold = con.execute("select current_setting('checkpoint_threshold')").fetchone()[0]
+    con.execute(f"set checkpoint_threshold = '{INGEST_CHECKPOINT_THRESHOLD}'")
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finsam-quality") as quality:
+            for f in files:
+                if _already_loaded(con, kind, f.sha256):
+                    report.skipped.append(SkippedFile(f.name, f.sha256))
+                    log.info("%s: unchanged, skipped", f.name)
+                    continue
+                read = _read(f, spec, key, refresh_day, registered_insats_ids, memo)
+                _load_or_quarantine(con, f, read, spec, quarantine_dir, refresh_day, quality, report)
+                del read
+    finally:
+        con.execute(f"set checkpoint_threshold = '{threshold}'")
+    con.execute("checkpoint")  # the kind's rows into the database file: a short WAL to replay after a crash
     return report
 
 

@@ -345,6 +345,20 @@ def test_rows_and_ledger_are_one_transaction(con, dirs):
     assert report.rows_loaded == 5 and count(con, "budget") == 5
 
 
+def test_ingest_checkpoints_at_the_end_and_puts_the_checkpoint_threshold_back(dirs, tmp_path):
+    # ingest_kind raises the database's checkpoint threshold while it loads (load.py).
+    landing, quarantine = dirs
+    copy_samples(landing)
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("set checkpoint_threshold = '20MB'")
+        before = con.execute("select current_setting('checkpoint_threshold')").fetchone()[0]
+        ingest_all(con, landing, quarantine)
+        assert con.execute("select current_setting('checkpoint_threshold')").fetchone()[0] == before
+        wal = path.with_name(path.name + ".wal")
+        assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_unknown_kind_is_a_programming_error(con, dirs):
     landing, quarantine = dirs
     with pytest.raises(ValueError, match="unknown source kind"):
