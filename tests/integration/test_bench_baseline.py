@@ -55,3 +55,25 @@ def test_baseline_marts_equal_the_pipelines(demo_refresh, tmp_path):
         # the baseline produces every column of the mart, and every non-key column is compared
         assert r["rows_pipeline"] > 0 and r["columns_compared"] == columns[mart] - len(runner.KEYS[mart]), (mart, r)
         assert r["equal"], (mart, r)
+
+
+def test_the_bench_counts_each_expectation_once_per_file_or_mart(tmp_path):
+    """A mart validated in förbund slices (pipelines/quality/checks.py) evaluated each of its
+    expectations once, so the bench's "no check dropped" count must not count it per slice."""
+    import json
+
+    runner = _module("run")
+    results = tmp_path / "validation" / "results"
+    expectations = [{"expectation_config": {"type": "expect_x", "kwargs": {"column": c}}} for c in "ab"]
+    subjects = [
+        ("marts_fordelning", "run1 förbund 1__2"),
+        ("marts_fordelning", "run1 förbund 2__2"),
+        ("marts_resultat", "run1"),
+        ("raw_budget", "budget_2026-11-02.csv"),
+    ]
+    for suite, subject in subjects:
+        folder = results / suite / subject / "20261208T000000.000000Z"
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps({"results": expectations}))
+    counted = runner.checks_ran({"gx_suite": 2}, tmp_path / "validation", since=0)
+    assert counted["gx_expectations"] == 6 and counted["gx_expectations_on_files"] == 2
