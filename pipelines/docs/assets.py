@@ -83,10 +83,11 @@ def kept_build(settings: Settings, fingerprint: str | None) -> Path | None:
     return kept if usable else None
 
 
-def generate_dbt_docs(settings: Settings, fingerprint: str | None = None) -> Path:
-    """`dbt docs generate --static` for this warehouse; returns `<data dir>/docs/dbt/index.html`.
-    With a fingerprint, records it beside the docs (after them, so a crash leaves none), and
-    uses the build kept for that fingerprint when there is one (module docstring)."""
+def generate_dbt_docs(settings: Settings, fingerprint: str | None = None) -> tuple[Path, bool]:
+    """`dbt docs generate --static` for this warehouse; returns `<data dir>/docs/dbt/index.html`
+    and whether the docs came from the kept full build. With a fingerprint, records it beside
+    the docs (after them, so a crash leaves none), and uses the build kept for that fingerprint
+    when there is one (module docstring)."""
     work = _work_dir(settings)
     work.mkdir(parents=True, exist_ok=True)
     build = kept_build(settings, fingerprint)
@@ -121,7 +122,7 @@ def generate_dbt_docs(settings: Settings, fingerprint: str | None = None) -> Pat
         os.replace(tmp, out / name)  # a reader never sees half a file
     if fingerprint is not None:
         (out / DOCS_FINGERPRINT).write_text(fingerprint, encoding="utf-8")
-    return out / "index.html"
+    return out / "index.html", build is not None
 
 
 def build_dbt_docs_asset(deps: Sequence[dg.AssetKey] | None = None) -> dg.AssetsDefinition:
@@ -148,10 +149,10 @@ def build_dbt_docs_asset(deps: Sequence[dg.AssetKey] | None = None) -> dg.Assets
         # Not on --force either: the docs describe the project, which the data does not change
         # (catalog.json has no row counts for DuckDB); docs_are_current also wants every file there.
         regenerated = not docs_are_current(settings, fingerprint)
-        from_build = regenerated and kept_build(settings, fingerprint) is not None
+        from_build = False
         if regenerated:
             with retry_only_transient():
-                index = generate_dbt_docs(settings, fingerprint)
+                index, from_build = generate_dbt_docs(settings, fingerprint)
             how = "from the full build's manifest" if from_build else "compiled anew"
             context.log.info(f"dbt docs written to {index} ({how})")
         else:
