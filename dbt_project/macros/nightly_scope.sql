@@ -222,7 +222,12 @@
 {#- Where a model scoped by key records the keys its night recomputed. The pipeline drops these
     tables with the scope (pipelines/nightly_scope.py drop_scope), before every build. -#}
 {% macro nightly_keys_table(relation) -%}
-    pipeline_state.nightly_keys__{{ relation.identifier }}
+    pipeline_state.{{ nightly_keys_identifier(relation) }}
+{%- endmacro %}
+
+
+{% macro nightly_keys_identifier(relation) -%}
+    nightly_keys__{{ relation.identifier }}
 {%- endmacro %}
 
 
@@ -234,7 +239,7 @@
 {% macro nightly_recomputed_keys(scope, relation, forbund, key) -%}
     {%- set found = run_query(
         "select count(*) from duckdb_tables() where schema_name = 'pipeline_state' "
-        ~ "and table_name = 'nightly_keys__" ~ relation.identifier ~ "'"
+        ~ "and table_name = '" ~ nightly_keys_identifier(relation) ~ "'"
     ) -%}
     {%- if found.columns[0].values()[0] == 0 -%}{{ return(none) }}{%- endif -%}
     {%- set changed = nightly_scope_forbund_list(scope) -%}
