@@ -61,12 +61,16 @@ def test_the_nightly_refresh_rebuilds_only_the_scope(night):
     log = result.stdout + result.stderr
     assert f"nightly build: periods open at {AS_OF}" in log
     assert "full build" not in log
+    # a night's many small queries run on profiles.yml's two dbt threads
+    assert "Concurrency: 2 threads" in log
 
 
 def test_a_forced_refresh_rebuilds_everything(night):
     result = night["rebuilt"]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "full build: a rebuild was asked for (--force)" in result.stdout + result.stderr
+    # a full build's few big queries run one at a time (FULL_BUILD_THREADS)
+    assert "Concurrency: 1 threads" in result.stdout + result.stderr
 
 
 def test_every_mart_of_the_night_equals_the_full_rebuild(night):
