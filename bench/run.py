@@ -392,14 +392,16 @@ SLICE_SUFFIX = re.compile(r" förbund \d+__\d+$")
 
 def checks_ran(check_evaluations: dict[str, int], validation_dir: Path, since: float) -> dict:
     """What a refresh checked, so that a faster refresh can show it checks no less: the
-    cross-file rules and GX mart suites Dagster recorded as check evaluations, and the
-    expectations evaluated by every GX validation this refresh wrote (per file or mart; a mart
-    validated in förbund slices counts each expectation once). The dbt tests are counted from
-    dbt's run_results (`refresh`)."""
+    cross-file rules and GX mart suites Dagster recorded as check evaluations; the expectations
+    of every mart validation this refresh stored (a mart validated in förbund slices counts each
+    expectation once); and on files, every expectation of its suite for each file validated
+    (`index.jsonl`, a line per file, also when small files share one GX run: every expectation
+    is evaluated on every row of each, pipelines/quality/files.py). The dbt tests are counted
+    from dbt's run_results (`refresh`)."""
     rules = {p.stem for p in (SRC / "pipelines" / "quality" / "rules").glob("*.sql")}
     gx_checks = sum(n for name, n in check_evaluations.items() if name == "gx_suite")
     rule_checks = sum(n for name, n in check_evaluations.items() if name in rules)
-    expectations: dict[str, set] = {}
+    on_marts: dict[str, set] = {}
     results = validation_dir / "results"
     for f in results.rglob("*.json") if results.is_dir() else ():
         if f.stat().st_mtime < since:
@@ -409,17 +411,33 @@ def checks_ran(check_evaluations: dict[str, int], validation_dir: Path, since: f
         except (OSError, json.JSONDecodeError):
             continue
         rel = f.relative_to(results).parts  # <suite>/<subject>/<run stamp>/<file>
+        if rel[0].startswith("raw_"):
+            continue  # counted per file below
         # the slices of one mart ("<run> förbund 2__3", pipelines/quality/checks.py) are one subject
         subject = "/".join((rel[0], SLICE_SUFFIX.sub("", rel[1])))
         for r in doc.get("results", []):
             cfg = r.get("expectation_config", {})
-            expectations.setdefault(subject, set()).add(
+            on_marts.setdefault(subject, set()).add(
                 json.dumps([cfg.get("type"), cfg.get("kwargs")], sort_keys=True, default=str)
             )
+    on_files = 0
+    suite_sizes: dict[str, int] = {}
+    index = validation_dir / "index.jsonl"
+    for line in index.read_text(encoding="utf-8").splitlines() if index.exists() else ():
+        row = json.loads(line)
+        suite = row.get("suite", "")
+        if not suite.startswith("raw_") or dt.datetime.fromisoformat(row["at"]).timestamp() < int(since):
+            continue
+        if suite not in suite_sizes:
+            path = SRC / "expectations" / "expectations" / f"{suite}.json"
+            suite_sizes[suite] = len(json.loads(path.read_text(encoding="utf-8"))["expectations"])
+        on_files += suite_sizes[suite]
+    on_marts_n = sum(len(v) for v in on_marts.values())
     return {
         "gx_suites_on_marts": gx_checks,
-        "gx_expectations": sum(len(v) for v in expectations.values()),
-        "gx_expectations_on_files": sum(len(v) for k, v in expectations.items() if k.startswith("raw_")),
+        "gx_expectations": on_marts_n + on_files,
+        "gx_expectations_on_files": on_files,
+        "gx_expectations_on_marts": on_marts_n,
         "cross_file_rules": rule_checks,
     }
 

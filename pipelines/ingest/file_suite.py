@@ -19,7 +19,7 @@ import logging
 from pipelines.ingest.discovery import LandingFile
 from pipelines.ingest.parse import MAX_ERRORS, ParseResult, RowError
 from pipelines.privacy import shown
-from pipelines.quality.files import suite_headers, validate_file_frame
+from pipelines.quality.files import suite_headers, validate_file_frame, validate_file_frames
 from pipelines.quality.runtime import SuiteOutcome
 from pipelines.settings import get_settings
 from pipelines.sources.spec import SourceSpec
@@ -62,15 +62,30 @@ def check_parsed_file(result: ParseResult, f: LandingFile, spec: SourceSpec, exp
     outcome = validate_file_frame(
         result.frame, spec, file_name=f.name, export_date=export_date, validation_dir=get_settings().validation_dir
     )
+    return _verdict(result, outcome, f, spec)
+
+
+def check_parsed_files(
+    parsed: list[tuple[ParseResult, LandingFile]], spec: SourceSpec, export_date: dt.date
+) -> list[ParseResult]:
+    """`check_parsed_file` for several small parsed files of one export date, which share one GX
+    run when they all pass (pipelines/quality/files.py `validate_file_frames`)."""
+    frames = [(result.frame, f.name) for result, f in parsed]
+    outcomes = validate_file_frames(frames, spec, export_date=export_date, validation_dir=get_settings().validation_dir)
+    return [_verdict(result, outcome, f, spec) for (result, f), outcome in zip(parsed, outcomes, strict=True)]
+
+
+def _verdict(result: ParseResult, outcome: SuiteOutcome, f: LandingFile, spec: SourceSpec) -> ParseResult:
     for w in outcome.warnings:
         log.warning("%s: quality warning %s (%s rows): %s", f.name, w.label, w.unexpected_count, w.why)
     if outcome.ok:
         log.info(
-            "%s: suite %s passed (%d expectations, %.2f s)",
+            "%s: suite %s passed (%d expectations, %.2f s%s)",
             f.name,
             outcome.suite,
             len(outcome.expectations),
             outcome.duration_s,
+            "" if outcome.files == 1 else f", one GX run for {outcome.files} files",
         )
         return result
     errors, count, summary = _errors(outcome, spec, f.name)

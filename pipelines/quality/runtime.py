@@ -32,6 +32,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,7 @@ class SuiteOutcome:
     rows: int
     expectations: tuple[ExpectationOutcome, ...]
     duration_s: float
+    files: int = 1  # the files one GX run validated together (pipelines/quality/files.py)
 
     @property
     def blocking(self) -> list[ExpectationOutcome]:
@@ -293,13 +295,17 @@ class Runtime:
         index_columns: list[str] | None = None,
         rows: int | None = None,
         samples: bool = True,
+        files: Sequence[tuple[str, int]] = (),
     ) -> SuiteOutcome:
         """Validate `frame` against the committed suite; store the result for data docs.
 
         `rows`: the subject's row count when `frame` holds only some of its rows (the file
         suites' value cover, see `pipelines.quality.files`); default `len(frame)`.
         `samples=False`: GX's BASIC result (counts, no index list of offending rows, no value
-        counts), a third cheaper per run -- for a run that is only expected to record a pass."""
+        counts), a third cheaper per run -- for a run that is only expected to record a pass.
+        `files`: (name, rows) of the files a joint run of several small files validates
+        (`pipelines.quality.files.validate_file_frames`): when it passes, `index.jsonl` gets a
+        line per file."""
         from great_expectations.core.run_identifier import RunIdentifier
 
         started = time.perf_counter()
@@ -326,22 +332,31 @@ class Runtime:
             expectations=tuple(_outcome_from_result(r) for r in result.results),
             duration_s=time.perf_counter() - started,
         )
-        self._log_index(outcome)
+        if not files:
+            self._log_index(outcome, [(outcome.subject, outcome.rows)])
+        elif outcome.ok and not outcome.warnings:
+            self._log_index(outcome, files)
+        # else a run per file follows (validate_file_frames): the index records those
         return outcome
 
-    def _log_index(self, outcome: SuiteOutcome) -> None:
-        line = {
-            "at": dt.datetime.now().isoformat(timespec="seconds"),
-            "suite": outcome.suite,
-            "subject": outcome.subject,
-            "rows": outcome.rows,
-            "ok": outcome.ok,
-            "blocking": [e.label for e in outcome.blocking],
-            "warnings": [e.label for e in outcome.warnings],
-            "seconds": round(outcome.duration_s, 3),
-        }
+    def _log_index(self, outcome: SuiteOutcome, files: Sequence[tuple[str, int]]) -> None:
+        at = dt.datetime.now().isoformat(timespec="seconds")
+        lines = [
+            {
+                "at": at,
+                "suite": outcome.suite,
+                "subject": subject,
+                "rows": rows,
+                "ok": outcome.ok,
+                "blocking": [e.label for e in outcome.blocking],
+                "warnings": [e.label for e in outcome.warnings],
+                "seconds": round(outcome.duration_s, 3),
+                **({"run": outcome.subject} if subject != outcome.subject else {}),
+            }
+            for subject, rows in files
+        ]
         with (self.validation_dir / INDEX_LOG).open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            fh.write("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
 
     def build_docs(self) -> Path:
         """Prune old results, then bring the data docs site up to date (module docstring);

@@ -12,6 +12,7 @@ What must hold, whatever the frame:
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -21,11 +22,12 @@ from pipelines.quality.build_suites import file_suite_name
 from pipelines.quality.files import (
     passes_on_every_row,
     validate_file_frame,
+    validate_file_frames,
     validation_frame,
     value_cover,
     value_domain,
 )
-from pipelines.quality.runtime import get_runtime, load_suite_json, pandas_for_gx
+from pipelines.quality.runtime import INDEX_LOG, get_runtime, load_suite_json, pandas_for_gx, results_dir
 
 SPECS = load_specs()
 
@@ -194,6 +196,76 @@ def test_a_late_duplicate_in_a_big_file_is_caught_on_every_row(validation_dir):
     assert [e.label for e in outcome.blocking] == ["expect_compound_columns_to_be_unique(person_id, aktivitet, datum)"]
     rows = sorted(r["_row_number"] for r in outcome.blocking[0].sample)
     assert rows == [502, 9_999] and outcome.blocking[0].unexpected_count == 2
+
+
+def _runs_and_index_lines(validation_dir, action):
+    """What `action()` returns, the GX results it stored for the attendance suite, and the
+    index.jsonl lines it wrote."""
+    suite_results = results_dir(validation_dir) / file_suite_name("procapita_narvaro")
+    index = validation_dir / INDEX_LOG
+
+    def state():
+        results = set(suite_results.rglob("*.json")) if suite_results.exists() else set()
+        return results, index.read_text(encoding="utf-8").splitlines() if index.exists() else []
+
+    results_before, lines_before = state()
+    returned = action()
+    results_after, lines_after = state()
+    return returned, len(results_after - results_before), [json.loads(x) for x in lines_after[len(lines_before) :]]
+
+
+def test_small_files_that_pass_share_one_gx_run(validation_dir):
+    frame, spec, export = _attendance(210), SPECS["procapita_narvaro"], dt.date(2026, 1, 1)
+    parts = [(frame.slice(70 * i, 70), f"n{i}.csv") for i in range(3)]
+    outcomes, runs, lines = _runs_and_index_lines(
+        validation_dir,
+        lambda: validate_file_frames(parts, spec, export_date=export, validation_dir=validation_dir),
+    )
+    assert [(o.subject, o.rows, o.files, o.ok) for o in outcomes] == [(f"n{i}.csv", 70, 3, True) for i in range(3)]
+    assert runs == 1
+    assert [(x["subject"], x["rows"], x["ok"], x["run"]) for x in lines] == [
+        (f"n{i}.csv", 70, True, "n0.csv +2") for i in range(3)
+    ]
+
+
+def test_a_bad_small_file_is_validated_alone_and_named_the_others_still_share_a_run(validation_dir):
+    frame, spec, export = _attendance(210), SPECS["procapita_narvaro"], dt.date(2026, 1, 1)
+    parts = [(frame.slice(70 * i, 70), f"n{i}.csv") for i in range(3)]
+    bad = parts[1][0]
+    parts[1] = (
+        pl.concat([bad, bad.slice(40, 1).with_columns(pl.lit(9_999, dtype=pl.Int64).alias("_row_number"))]),
+        "n1.csv",
+    )
+    outcomes, runs, lines = _runs_and_index_lines(
+        validation_dir,
+        lambda: validate_file_frames(parts, spec, export_date=export, validation_dir=validation_dir),
+    )
+    assert [(o.subject, o.ok, o.files) for o in outcomes] == [
+        ("n0.csv", True, 2),
+        ("n1.csv", False, 1),
+        ("n2.csv", True, 2),
+    ]
+    assert [e.label for e in outcomes[1].blocking] == [
+        "expect_compound_columns_to_be_unique(person_id, aktivitet, datum)"
+    ]
+    assert sorted(r["_row_number"] for r in outcomes[1].blocking[0].sample) == [112, 9_999]
+    assert runs == 2
+    assert sorted((x["subject"], x["ok"]) for x in lines) == [("n0.csv", True), ("n1.csv", False), ("n2.csv", True)]
+
+
+def test_files_unique_alone_but_not_together_are_validated_one_by_one(validation_dir):
+    """An older and a newer export of the same rows: each file passes its suite, their union
+    breaks the uniqueness expectation, which is no fault of either file."""
+    frame, spec, export = _attendance(70), SPECS["procapita_narvaro"], dt.date(2026, 1, 1)
+    outcomes, runs, lines = _runs_and_index_lines(
+        validation_dir,
+        lambda: validate_file_frames(
+            [(frame, "old.csv"), (frame, "new.csv")], spec, export_date=export, validation_dir=validation_dir
+        ),
+    )
+    assert [(o.subject, o.ok, o.files) for o in outcomes] == [("old.csv", True, 1), ("new.csv", True, 1)]
+    assert runs == 3  # the joint run that failed, then one per file
+    assert [(x["subject"], x["ok"], "run" in x) for x in lines] == [("old.csv", True, False), ("new.csv", True, False)]
 
 
 def test_unknown_expectations_and_arguments_mean_gx_on_every_row():
