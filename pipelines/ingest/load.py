@@ -453,9 +453,10 @@ def ingest_kind(
     ensure_raw_table(con, spec)
     report = IngestReport(kind=kind)
     memo = PersonnummerMemo(key, refresh_day)  # the kind's files repeat most people
-    # One worker runs a file's quality suite while this thread appends its rows (step 4). Files
-    # are read one at a time: parsing the next big file meanwhile would hold two in memory
-    # (gigabytes at national scale) for little gain on two cores.
+    # One worker runs a bigger file's quality suite while this thread appends its rows (step 4).
+    # Bigger files are read one at a time: parsing the next meanwhile would hold two in memory
+    # (gigabytes at national scale) for little gain on two cores. Small files wait, read, for
+    # a joint check (step 2), at most JOINT_CHECK_ROWS rows of them.
     files = discover(Path(landing_dir), kind, specs, known_hashes(con))
     remember_hashes(con, kind, files)
     # Every file commits on its own. At DuckDB's default threshold (16 MiB of WAL) a commit
