@@ -127,11 +127,8 @@ def validate_file_frame(
     GX on every row when anything failed (module docstring)."""
     checked = validation_frame(frame, spec)
     del frame
-    run = _gx_run(spec, file_name, export_date, validation_dir, rows=checked.height)
-    outcome = validated_on_cover(
-        checked, _suite(spec.kind)["expectations"], {"export_date": export_date}, run, subject=file_name
-    )
-    return outcome if outcome is not None else run(checked)
+    cover = clean_cover(checked, _suite(spec.kind)["expectations"], {"export_date": export_date})
+    return _validated(checked, cover, spec, file_name, export_date, validation_dir)
 
 
 def validate_file_frames(
@@ -141,21 +138,17 @@ def validate_file_frames(
     whose every row passes step 1 share one GX run on their value covers (module docstring,
     step 3), the others are validated one by one. An outcome per file, in order."""
     expectations = _suite(spec.kind)["expectations"]
-    parameters = {"export_date": export_date}
+    checked = [(validation_frame(frame, spec), name) for frame, name in frames]
+    covers = [clean_cover(frame, expectations, {"export_date": export_date}) for frame, _ in checked]
     outcomes: list[SuiteOutcome | None] = [None] * len(frames)
-    joint: list[tuple[int, str, int, pl.DataFrame]] = []  # position, name, rows, value cover
-    for i, (frame, name) in enumerate(frames):
-        checked = validation_frame(frame, spec)
-        cover = checked[value_cover(checked, expectations)] if checked.height else None
-        if cover is not None and passes_on_every_row(checked, cover, expectations, parameters):
-            joint.append((i, name, checked.height, cover))
+    joint = [i for i, cover in enumerate(covers) if cover is not None]
     if len(joint) > 1:
-        files = [(name, rows) for _, name, rows, _ in joint]
+        files = [(checked[i][1], checked[i][0].height) for i in joint]
         subject = f"{files[0][0]} +{len(files) - 1}"
         run = _gx_run(spec, subject, export_date, validation_dir, rows=sum(n for _, n in files), files=files)
-        outcome = run(pl.concat([cover for *_, cover in joint], how="vertical_relaxed"), samples=False)
+        outcome = run(pl.concat([covers[i] for i in joint], how="vertical_relaxed"), samples=False)
         if outcome.ok and not outcome.warnings:
-            for i, name, rows, _ in joint:
+            for i, (name, rows) in zip(joint, files, strict=True):
                 outcomes[i] = replace(outcome, subject=name, rows=rows, files=len(files))
         else:
             # e.g. the same rows in an older and a newer export of one förbund: unique in each
@@ -166,11 +159,24 @@ def validate_file_frames(
                 [e.label for e in outcome.expectations if not e.success],
             )
     return [
-        outcome
-        if outcome is not None
-        else validate_file_frame(frame, spec, file_name=name, export_date=export_date, validation_dir=validation_dir)
-        for outcome, (frame, name) in zip(outcomes, frames, strict=True)
+        outcome if outcome is not None else _validated(frame, cover, spec, name, export_date, validation_dir)
+        for outcome, cover, (frame, name) in zip(outcomes, covers, checked, strict=True)
     ]
+
+
+def _validated(
+    checked: pl.DataFrame,
+    cover: pl.DataFrame | None,
+    spec: SourceSpec,
+    file_name: str,
+    export_date: dt.date,
+    validation_dir: Path,
+) -> SuiteOutcome:
+    """Step 2 for one file: GX on its value cover when step 1 found every row clean (`cover`)
+    and GX agrees there, else GX on every row."""
+    run = _gx_run(spec, file_name, export_date, validation_dir, rows=checked.height)
+    outcome = None if cover is None else confirmed_on_cover(cover, run, subject=file_name, rows=checked.height)
+    return outcome if outcome is not None else run(checked)
 
 
 def _gx_run(
@@ -214,14 +220,28 @@ def validated_on_cover(
     """Steps 1 and 2 of the module docstring: GX's outcome on the value cover of `frame` when
     every row surely passes and GX agrees on the cover; None when GX must validate every row.
     `run(gx_frame, samples=...)` validates a frame of the suite's columns."""
+    cover = clean_cover(frame, expectations, parameters)
+    return None if cover is None else confirmed_on_cover(cover, run, subject=subject, rows=frame.height)
+
+
+def clean_cover(
+    frame: pl.DataFrame, expectations: list[dict[str, Any]], parameters: dict[str, Any]
+) -> pl.DataFrame | None:
+    """Step 1: the value cover of `frame` when Polars finds every row clean, else None."""
     if not frame.height:
         return None
     cover = frame[value_cover(frame, expectations)]
-    if not passes_on_every_row(frame, cover, expectations, parameters):
-        return None
+    return cover if passes_on_every_row(frame, cover, expectations, parameters) else None
+
+
+def confirmed_on_cover(
+    cover: pl.DataFrame, run: Callable[..., SuiteOutcome], *, subject: str, rows: int
+) -> SuiteOutcome | None:
+    """Step 2 on the value cover of a clean frame of `rows` rows: GX's outcome when it passes
+    there too; None (and an error logged) when GX must validate every row."""
     outcome = run(cover, samples=False)  # expected to pass: no offending rows to list
     if outcome.ok and not outcome.warnings:
-        log.debug("%s: GX validated the value cover, %d of %d rows", subject, cover.height, frame.height)
+        log.debug("%s: GX validated the value cover, %d of %d rows", subject, cover.height, rows)
         return outcome
     log.error(
         "%s: the every-row check of %s passed but GX failed %s on the value cover; validating every row",
