@@ -302,18 +302,8 @@ def validate_mart(
     table = arrow_with_categories(con, frame_sql or ms.frame_sql)
     runtime = get_runtime(validation_dir)
     index = list(ms.index_columns)
-    frame, rows = pl.from_arrow(table), table.num_rows
-
-    def run(gx_frame: pl.DataFrame, *, samples: bool = True) -> SuiteOutcome:
-        return runtime.validate(
-            ms.suite,
-            pandas_for_gx(gx_frame.to_arrow()),
-            subject=run_name,
-            index_columns=index,
-            rows=rows,
-            samples=samples,
-        )
-
+    frame = pl.from_arrow(table)
+    run = runtime.runner(ms.suite, subject=run_name, rows=table.num_rows, index_columns=index)
     outcome = validated_on_cover(frame, load_suite_json(ms.suite)["expectations"], {}, run, subject=run_name)
     del frame
     if outcome is not None:

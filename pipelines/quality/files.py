@@ -57,7 +57,7 @@ import polars as pl
 
 from pipelines.privacy import redact
 from pipelines.quality.build_suites import file_suite_name
-from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json, pandas_for_gx
+from pipelines.quality.runtime import SuiteOutcome, get_runtime, load_suite_json
 from pipelines.sources.spec import SourceSpec, normalize_code
 
 if TYPE_CHECKING:
@@ -192,21 +192,14 @@ def _gx_run(
     stored for `subject` (of `rows` rows in all)."""
     import pandas as pd
 
-    runtime = get_runtime(validation_dir)
-
-    def run(gx_frame: pl.DataFrame, *, samples: bool = True) -> SuiteOutcome:
-        return runtime.validate(
-            file_suite_name(spec.kind),
-            pandas_for_gx(gx_frame.to_arrow()),
-            subject=subject,
-            parameters={"export_date": pd.Timestamp(export_date)},
-            index_columns=["_row_number"],
-            rows=rows,
-            samples=samples,
-            files=files or (),
-        )
-
-    return run
+    return get_runtime(validation_dir).runner(
+        file_suite_name(spec.kind),
+        subject=subject,
+        rows=rows,
+        index_columns=["_row_number"],
+        parameters={"export_date": pd.Timestamp(export_date)},
+        files=files or (),
+    )
 
 
 def validated_on_cover(

@@ -32,7 +32,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -338,6 +338,33 @@ class Runtime:
             self._log_index(outcome, files)
         # else a run per file follows (validate_file_frames): the index records those
         return outcome
+
+    def runner(
+        self,
+        suite_name: str,
+        *,
+        subject: str,
+        rows: int,
+        index_columns: list[str],
+        parameters: dict[str, Any] | None = None,
+        files: Sequence[tuple[str, int]] = (),
+    ) -> Callable[..., SuiteOutcome]:
+        """`run(frame, samples=...)`: `validate` of a Polars frame of the suite's columns, as
+        `pipelines.quality.files.validated_on_cover` calls it (file and mart suites alike)."""
+
+        def run(frame: Any, *, samples: bool = True) -> SuiteOutcome:
+            return self.validate(
+                suite_name,
+                pandas_for_gx(frame.to_arrow()),
+                subject=subject,
+                parameters=parameters,
+                index_columns=index_columns,
+                rows=rows,
+                samples=samples,
+                files=files,
+            )
+
+        return run
 
     def _log_index(self, outcome: SuiteOutcome, files: Sequence[tuple[str, int]]) -> None:
         at = dt.datetime.now().isoformat(timespec="seconds")
