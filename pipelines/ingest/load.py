@@ -478,13 +478,13 @@ def ingest_kind(
                 read = _read(f, spec, key, refresh_day, registered_insats_ids, memo)
                 if _is_small(read):
                     small.append((f, read))
-                    if sum(r.result.rows for _, r in small) < JOINT_CHECK_ROWS:
-                        continue
-                    read = None
-                _load_small_files(con, small, spec, quarantine_dir, refresh_day, quality, report)
+                    if sum(r.result.rows for _, r in small) >= JOINT_CHECK_ROWS:
+                        _load_small_files(con, small, spec, quarantine_dir, refresh_day, quality, report)
+                        small = []
+                    continue
+                _load_small_files(con, small, spec, quarantine_dir, refresh_day, quality, report)  # in file order
                 small = []
-                if read is not None:
-                    _load_or_quarantine(con, f, read, spec, quarantine_dir, refresh_day, quality, report)
+                _load_or_quarantine(con, f, read, spec, quarantine_dir, refresh_day, quality, report)
                 del read
             _load_small_files(con, small, spec, quarantine_dir, refresh_day, quality, report)
     finally:
